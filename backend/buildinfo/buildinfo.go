@@ -1,0 +1,29 @@
+// Package buildinfo holds facts fixed at build time: the version (set by
+// ldflags from git tags) and the release repository the update check asks.
+package buildinfo
+
+import "runtime/debug"
+
+// Set with -ldflags "-X github.com/aimonitor/aimonitor/backend/buildinfo.Version=v1.2.3".
+var (
+	Version = "dev"
+	// ReleasesRepo is the GitHub owner/name whose releases the update check reads.
+	ReleasesRepo = "aimonitor/aimonitor"
+)
+
+// UserAgent names aimonitor and its version in every outbound request.
+func UserAgent() string { return "aimonitor/" + Version }
+
+// Commit returns the VCS revision embedded by the Go toolchain, if any.
+func Commit() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			return s.Value
+		}
+	}
+	return ""
+}
