@@ -1,0 +1,178 @@
+// Package store is aimonitor's SQLite database: a pool of connections with
+// numbered migrations, WAL, foreign keys, IMMEDIATE write transactions and a
+// deadline on every connection take, so the widget and the daemon can share
+// one file. It holds settings, history and keyring_ref pointers, never tokens.
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitemigration"
+	"zombiezen.com/go/sqlite/sqlitex"
+
+	"github.com/aimonitor/aimonitor/backend/paths"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// appID marks the file as aimonitor's ("aimo"), so we refuse to migrate a
+// foreign database by accident.
+const appID = 0x61696d6f
+
+const (
+	// DefaultTakeTimeout bounds how long a caller waits for a connection when
+	// its context has no deadline of its own.
+	DefaultTakeTimeout = 10 * time.Second
+	busyTimeout        = 5 * time.Second
+)
+
+// ErrBusy is returned when no connection could be had in time.
+var ErrBusy = errors.New("the database is busy (another aimonitor process holds it); try again")
+
+// Store is an open database.
+type Store struct {
+	pool      *sqlitex.Pool
+	path      string
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open creates (0600, in a 0700 directory) or opens the database at file and
+// brings its schema up to date.
+func Open(ctx context.Context, file string) (*Store, error) {
+	if err := paths.CreatePrivate(file); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	pool, err := sqlitex.NewPool(file, sqlitex.PoolOptions{
+		Flags:       sqlite.OpenReadWrite | sqlite.OpenCreate | sqlite.OpenWAL | sqlite.OpenNoMutex,
+		PoolSize:    4,
+		PrepareConn: prepareConn,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", file, err)
+	}
+	s := &Store{pool: pool, path: file}
+	schema, err := loadSchema()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	err = s.withConn(ctx, func(conn *sqlite.Conn) error {
+		if err := sqlitemigration.Migrate(ctx, conn, schema); err != nil {
+			return fmt.Errorf("store: %s: %w", file, err)
+		}
+		return nil
+	})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	// WAL and SHM files inherit the database's mode, but tighten them in case
+	// they predate us.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		_ = chmodIfExists(file+suffix, paths.FileMode)
+	}
+	return s, nil
+}
+
+func prepareConn(conn *sqlite.Conn) error {
+	// A second process waits for the write lock instead of failing at once.
+	conn.SetBusyTimeout(busyTimeout)
+	// foreign_keys has no effect inside a transaction or savepoint, so it is
+	// set per connection here rather than in a migration.
+	return sqlitex.ExecuteTransient(conn, "PRAGMA foreign_keys = ON;", nil)
+}
+
+func chmodIfExists(name string, mode os.FileMode) error {
+	err := os.Chmod(name, mode)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close releases every connection; later calls are no-ops.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.pool.Close() })
+	return s.closeErr
+}
+
+// Read runs fn on a connection outside any write transaction.
+func (s *Store) Read(ctx context.Context, fn func(conn *sqlite.Conn) error) error {
+	return s.withConn(ctx, fn)
+}
+
+// Write runs fn inside an IMMEDIATE transaction: the write lock is taken up
+// front, so two processes never deadlock upgrading a read to a write. fn's
+// error rolls the transaction back.
+func (s *Store) Write(ctx context.Context, fn func(conn *sqlite.Conn) error) error {
+	return s.withConn(ctx, func(conn *sqlite.Conn) (err error) {
+		end, err := sqlitex.ImmediateTransaction(conn)
+		if err != nil {
+			return fmt.Errorf("store: starting a write: %w", err)
+		}
+		defer end(&err)
+		return fn(conn)
+	})
+}
+
+func (s *Store) withConn(ctx context.Context, fn func(conn *sqlite.Conn) error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTakeTimeout)
+		defer cancel()
+	}
+	conn, err := s.pool.Take(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("store: %w", ErrBusy)
+		}
+		return fmt.Errorf("store: %w", err)
+	}
+	defer s.pool.Put(conn)
+	return fn(conn)
+}
+
+// loadSchema reads migrations/NNNN_*.sql in order and insists the numbers run
+// 1, 2, 3… so a missing or duplicated file is caught at start-up.
+func loadSchema() (sqlitemigration.Schema, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return sqlitemigration.Schema{}, fmt.Errorf("store: reading migrations: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	schema := sqlitemigration.Schema{AppID: appID}
+	for i, name := range names {
+		num, _, _ := strings.Cut(name, "_")
+		n, err := strconv.Atoi(num)
+		if err != nil || n != i+1 {
+			return schema, fmt.Errorf("store: migration %s is out of sequence (want number %d)", name, i+1)
+		}
+		body, err := fs.ReadFile(migrationFiles, path.Join("migrations", name))
+		if err != nil {
+			return schema, fmt.Errorf("store: %w", err)
+		}
+		schema.Migrations = append(schema.Migrations, string(body))
+	}
+	return schema, nil
+}
