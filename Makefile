@@ -1,0 +1,98 @@
+# aimonitor — two commands for a newcomer: `make demo` and `make test`.
+# Every target installs what it needs first (apt, npm, Go modules), quietly
+# and only when something is missing.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+MAKEFLAGS += --no-print-directory
+
+VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0-dev)
+LDFLAGS := -X github.com/aimonitor/aimonitor/backend/buildinfo.Version=$(VERSION)
+WAILS   := go tool wails
+BIN     := build/bin/aimonitor
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages: build (GTK/WebKit), tests (X, window manager, keyring, browser).
+APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev \
+	xvfb openbox xdotool wmctrl x11-utils imagemagick chromium \
+	gnome-keyring dbus-daemon dbus-bin libsecret-tools dunst
+
+GO_SRC := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './build/*' 2>/dev/null) go.mod go.sum
+FE_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
+	frontend/svelte.config.js frontend/tsconfig.json frontend/package-lock.json
+APP_GO := $(wildcard *.go)
+NPM_STAMP := frontend/node_modules/.aimonitor-stamp
+BINDINGS  := frontend/wailsjs/go/main/App.js
+
+.PHONY: setup setup-apt setup-go build demo run dev test test-go test-frontend test-e2e vet check clean help
+
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+## ---------------------------------------------------------------- setup
+setup: setup-apt setup-go $(NPM_STAMP) ## install missing apt, npm and Go dependencies (idempotent)
+
+setup-apt:
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing $$(echo $$missing | wc -w) Debian package(s): $$missing"; \
+	  $(SUDO) apt-get update -qq >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@command -v node >/dev/null || { echo "setup: Node.js 20+ is required (https://nodejs.org or your distribution)"; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "setup: Node.js 20+ is required, found $$(node --version)"; exit 1; }
+
+setup-go:
+	@go mod download
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	@cd frontend && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+## ---------------------------------------------------------------- build
+$(BINDINGS): $(APP_GO) go.mod
+	@$(WAILS) generate module >/dev/null 2>&1 || $(WAILS) generate module
+
+frontend/dist/index.html: $(NPM_STAMP) $(BINDINGS) $(FE_SRC)
+	@cd frontend && npx vite build --logLevel warn
+	@touch frontend/dist/.gitkeep
+
+$(BIN): $(GO_SRC) frontend/dist/index.html
+	@$(WAILS) build -s -skipbindings -ldflags "$(LDFLAGS)" -o aimonitor >/tmp/aimonitor-build.log 2>&1 || { cat /tmp/aimonitor-build.log; exit 1; }
+	@echo "built $(BIN) $(VERSION)"
+
+build: setup $(BIN) ## build build/bin/aimonitor
+
+## ---------------------------------------------------------------- run
+demo: build ## open the app in a throw-away sandbox on the built-in simulator
+	@echo "demo: a temporary HOME and keyring; nothing touches your real ~/.claude, keyring or config."
+	@scripts/with-display scripts/sandbox $(BIN) demo
+
+run: build ## open the app for real use (your own accounts)
+	@$(BIN)
+
+dev: setup $(BINDINGS) ## live-reloading development window (wails dev)
+	@$(WAILS) dev -ldflags "$(LDFLAGS)"
+
+## ---------------------------------------------------------------- test
+vet: setup-go
+	@go vet ./...
+
+test-go: setup-go $(BINDINGS)
+	@go test -race -count=1 ./...
+
+check: $(NPM_STAMP) $(BINDINGS) ## svelte-check (types)
+	@cd frontend && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output machine | tail -n 3
+
+test-frontend: $(NPM_STAMP) $(BINDINGS)
+	@cd frontend && npx vitest run
+
+test-e2e: build
+	@AIMONITOR_REQUIRE_KEYRING=1 go test -count=1 -tags e2e -timeout 15m ./e2e/...
+
+test: setup vet test-go check test-frontend test-e2e ## every test: vet, go test -race, svelte-check, vitest, end-to-end
+	@echo "make test: all green"
+
+clean:
+	rm -rf build/bin build/test-artifacts frontend/dist/assets frontend/dist/index.html frontend/wailsjs

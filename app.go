@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/mac"
+
+	"github.com/aimonitor/aimonitor/backend/buildinfo"
+	"github.com/aimonitor/aimonitor/backend/cli"
+	"github.com/aimonitor/aimonitor/backend/service"
+)
+
+// Window geometry of the two modes.
+const (
+	miniWidth   = 340
+	miniHeight  = 420
+	panelWidth  = 900
+	panelHeight = 640
+)
+
+// App is the object bound to the frontend. Its methods are thin: they call
+// into backend/ and translate results; no logic lives here.
+type App struct {
+	svc  *service.Service
+	opts cli.GUIOptions
+
+	mu   sync.Mutex
+	ctx  context.Context // Wails' context, set at startup
+	mode string          // "mini" or "panel"
+}
+
+func newApp(svc *service.Service, opts cli.GUIOptions) *App {
+	mode := "mini"
+	if opts.Expanded {
+		mode = "panel"
+	}
+	return &App{svc: svc, opts: opts, mode: mode}
+}
+
+func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) error {
+	app := newApp(svc, opts)
+	cfg := svc.Config()
+	w, h := miniWidth, miniHeight
+	if app.mode == "panel" {
+		w, h = panelWidth, panelHeight
+	}
+	err := wails.Run(&options.App{
+		Title:                    "aimonitor",
+		Width:                    w,
+		Height:                   h,
+		MinWidth:                 300,
+		MinHeight:                140,
+		Frameless:                app.mode == "mini",
+		AlwaysOnTop:              app.mode == "mini" && cfg.Widget.AlwaysOnTop,
+		StartHidden:              false,
+		BackgroundColour:         &options.RGBA{R: 0, G: 0, B: 0, A: 0},
+		AssetServer:              &assetserver.Options{Assets: assets},
+		OnStartup:                app.startup,
+		OnShutdown:               app.shutdown,
+		Bind:                     []any{app},
+		EnableDefaultContextMenu: false,
+		Linux: &linux.Options{
+			WindowIsTranslucent: true,
+			WebviewGpuPolicy:    linux.WebviewGpuPolicyNever,
+			ProgramName:         "aimonitor",
+		},
+		Mac: &mac.Options{
+			TitleBar:             mac.TitleBarHiddenInset(),
+			WebviewIsTransparent: true,
+			WindowIsTranslucent:  true,
+			About:                &mac.AboutInfo{Title: "aimonitor", Message: buildinfo.Version},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("opening the window: %w", err)
+	}
+	return nil
+}
+
+func (a *App) startup(ctx context.Context) {
+	a.mu.Lock()
+	a.ctx = ctx
+	a.mu.Unlock()
+	a.svc.Log.Info("window started", "mode", a.mode, "demo", a.opts.Demo)
+	go a.watchConfig(ctx)
+}
+
+func (a *App) shutdown(context.Context) {
+	a.svc.Log.Info("window closed")
+}
+
+func (a *App) wailsCtx() context.Context {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ctx
+}

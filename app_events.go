@@ -1,0 +1,8 @@
+package main
+
+// Event names the backend emits to the frontend. Mirrored, name for name, in
+// frontend/src/lib/events.ts (a test checks the two lists match).
+const (
+	EventConfigChanged = "config:changed" // payload: []config.Field
+	EventWindowMode    = "window:mode"    // payload: "mini" | "panel"
+)

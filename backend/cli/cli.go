@@ -1,0 +1,188 @@
+// Package cli is aimonitor's command line: `aimonitor` alone opens the
+// widget; subcommands manage accounts, config and the daemon. Every listing
+// command takes --json. Errors are one line on stderr and a non-zero exit.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aimonitor/aimonitor/backend/logging"
+	"github.com/aimonitor/aimonitor/backend/service"
+)
+
+// GUIOptions tell the GUI runner how to open.
+type GUIOptions struct {
+	Expanded bool // open as the panel instead of the mini widget
+	Demo     bool // running inside the demo sandbox
+}
+
+// GUIRunner opens the desktop window and blocks until it closes. main
+// provides it, which keeps Wails out of this package.
+type GUIRunner func(ctx context.Context, svc *service.Service, opts GUIOptions) error
+
+// Deps are the process's I/O and the GUI hook; tests substitute them.
+type Deps struct {
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Environ []string
+	RunGUI  GUIRunner
+}
+
+// ExitError carries a specific exit code.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+type app struct {
+	deps  Deps
+	debug bool
+	svc   *service.Service
+}
+
+// service builds the per-process service on first use.
+func (a *app) service() (*service.Service, error) {
+	if a.svc != nil {
+		return a.svc, nil
+	}
+	svc, err := service.New(service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug})
+	if err != nil {
+		return nil, err
+	}
+	a.svc = svc
+	return svc, nil
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.deps.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *app) printf(format string, args ...any) {
+	fmt.Fprintf(a.deps.Stdout, format, args...)
+}
+
+// Run executes args (without the program name) and returns the exit code.
+func Run(ctx context.Context, args []string, d Deps) int {
+	if d.Stdin == nil {
+		d.Stdin = os.Stdin
+	}
+	if d.Stdout == nil {
+		d.Stdout = os.Stdout
+	}
+	if d.Stderr == nil {
+		d.Stderr = os.Stderr
+	}
+	if d.Environ == nil {
+		d.Environ = os.Environ()
+	}
+	a := &app{deps: d}
+	defer func() {
+		if a.svc != nil {
+			a.svc.Close()
+		}
+	}()
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(d.Stdin)
+	root.SetOut(d.Stdout)
+	root.SetErr(d.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	// Redact as a last line of defence: an error should never hold a token,
+	// but if one ever did, it must not reach the terminal.
+	fmt.Fprintln(d.Stderr, "aimonitor: "+logging.Redact(err.Error()))
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return 1
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	var expanded bool
+	root := &cobra.Command{
+		Use:   "aimonitor",
+		Short: "Watch and switch the Claude subscriptions Claude Code uses",
+		Long: `aimonitor shows the live usage of every Claude account you use with Claude Code,
+switches Claude Code's login silently, and swaps automatically before a limit bites.
+
+Run it without arguments to open the widget.`,
+		Args:          cobra.NoArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runGUI(cmd.Context(), GUIOptions{Expanded: expanded})
+		},
+	}
+	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")
+	root.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
+	root.AddCommand(a.versionCommand(), a.configCommand(), a.widgetCommand(), a.demoCommand())
+	return root
+}
+
+func (a *app) runGUI(ctx context.Context, opts GUIOptions) error {
+	if a.deps.RunGUI == nil {
+		return errors.New("this build has no desktop window; use the subcommands (see aimonitor --help)")
+	}
+	svc, err := a.service()
+	if err != nil {
+		return err
+	}
+	return a.deps.RunGUI(ctx, svc, opts)
+}
+
+func (a *app) widgetCommand() *cobra.Command {
+	var expanded bool
+	cmd := &cobra.Command{
+		Use:   "widget",
+		Short: "Open the desktop widget (the same as running aimonitor alone)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runGUI(cmd.Context(), GUIOptions{Expanded: expanded})
+		},
+	}
+	cmd.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
+	return cmd
+}
+
+// demoCommand opens the app on the embedded simulator with demo accounts.
+// It refuses to run outside the throw-away sandbox that `make demo` makes,
+// so it can never touch a real ~/.claude or keyring.
+func (a *app) demoCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:    "demo",
+		Short:  "Open the app on the built-in simulator (run it through `make demo`)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if lookup(a.deps.Environ, "AIMONITOR_SANDBOX") != "1" {
+				return errors.New("the demo only runs inside its throw-away sandbox; start it with `make demo`")
+			}
+			return a.runGUI(cmd.Context(), GUIOptions{Demo: true})
+		},
+	}
+}
+
+func lookup(environ []string, key string) string {
+	for i := len(environ) - 1; i >= 0; i-- {
+		if len(environ[i]) > len(key) && environ[i][:len(key)] == key && environ[i][len(key)] == '=' {
+			return environ[i][len(key)+1:]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aimonitor/aimonitor/backend/service"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// sandboxEnv is a private HOME and XDG tree for one test.
+func sandboxEnv(t *testing.T) []string {
+	t.Helper()
+	root := t.TempDir()
+	return []string{
+		"HOME=" + filepath.Join(root, "home"),
+		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
+		"XDG_DATA_HOME=" + filepath.Join(root, "data"),
+		"XDG_STATE_HOME=" + filepath.Join(root, "state"),
+	}
+}
+
+func run(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: env})
+	return result{code, out.String(), errb.String()}
+}
+
+func configPath(env []string) string {
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "XDG_CONFIG_HOME="); ok {
+			return filepath.Join(v, "aimonitor", "config.yaml")
+		}
+	}
+	return ""
+}
+
+func TestVersion(t *testing.T) {
+	env := sandboxEnv(t)
+	r := run(t, env, "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "aimonitor ") {
+		t.Fatalf("%+v", r)
+	}
+	r = run(t, env, "version", "--json")
+	var v map[string]string
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["version"] == "" {
+		t.Fatalf("json: %v %q", err, r.stdout)
+	}
+}
+
+func TestConfigSetGetList(t *testing.T) {
+	env := sandboxEnv(t)
+	if r := run(t, env, "config", "set", "auto_swap.threshold_pct", "70"); r.code != 0 || r.stdout != "auto_swap.threshold_pct = 70\n" {
+		t.Fatalf("set: %+v", r)
+	}
+	if r := run(t, env, "config", "get", "auto_swap.threshold_pct"); r.code != 0 || r.stdout != "70\n" {
+		t.Fatalf("get: %+v", r)
+	}
+	r := run(t, env, "config", "list", "--json")
+	var doc struct {
+		Path     string
+		Settings []struct {
+			Key    string
+			Value  any
+			Source string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err, r.stdout)
+	}
+	found := false
+	for _, s := range doc.Settings {
+		if s.Key == "auto_swap.threshold_pct" {
+			found = s.Value == float64(70) && s.Source == "file"
+		}
+	}
+	if !found || doc.Path != configPath(env) {
+		t.Fatalf("list: %+v", doc)
+	}
+	st, err := os.Stat(configPath(env))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("config file mode: %v %v", st, err)
+	}
+	if st, _ := os.Stat(filepath.Dir(configPath(env))); st.Mode().Perm() != 0o700 {
+		t.Fatalf("config dir mode %o", st.Mode().Perm())
+	}
+	if r := run(t, env, "config", "list"); r.code != 0 || !strings.Contains(r.stdout, "auto_swap.threshold_pct") {
+		t.Fatalf("list text: %+v", r)
+	}
+}
+
+// The must-show: an out-of-range value fails clearly and leaves the file as it was.
+func TestConfigSetOutOfRangeLeavesFileUnchanged(t *testing.T) {
+	env := sandboxEnv(t)
+	run(t, env, "config", "set", "auto_swap.threshold_pct", "75")
+	before, err := os.ReadFile(configPath(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, env, "config", "set", "auto_swap.threshold_pct", "150")
+	if r.code == 0 {
+		t.Fatal("accepted 150")
+	}
+	want := "aimonitor: auto_swap.threshold_pct: 150 is out of range; use a whole number from 1 to 100\n"
+	if r.stderr != want {
+		t.Fatalf("stderr %q, want %q", r.stderr, want)
+	}
+	after, _ := os.ReadFile(configPath(env))
+	if !bytes.Equal(before, after) {
+		t.Fatalf("file changed:\n%s\n---\n%s", before, after)
+	}
+	// Same when no file existed yet: nothing is created.
+	env2 := sandboxEnv(t)
+	if r := run(t, env2, "config", "set", "auto_swap.threshold_pct", "150"); r.code == 0 {
+		t.Fatal("accepted 150")
+	}
+	if _, err := os.Stat(configPath(env2)); !os.IsNotExist(err) {
+		t.Fatalf("a rejected set created the file: %v", err)
+	}
+}
+
+func TestErrorsAreOneLineAndNonZero(t *testing.T) {
+	env := sandboxEnv(t)
+	for _, args := range [][]string{
+		{"config", "get", "no.such"},
+		{"config", "set", "widget.theme", "pink"},
+		{"no-such-command"},
+	} {
+		r := run(t, env, args...)
+		if r.code == 0 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "aimonitor: ") {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+}
+
+func TestBrokenConfigFileIsReported(t *testing.T) {
+	env := sandboxEnv(t)
+	p := configPath(env)
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	os.WriteFile(p, []byte("auto_swap: [oops\n"), 0o600)
+	r := run(t, env, "config", "list")
+	if r.code == 0 || !strings.Contains(r.stderr, "not valid YAML") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestDemoRefusesOutsideSandbox(t *testing.T) {
+	env := sandboxEnv(t)
+	called := false
+	var errb bytes.Buffer
+	code := Run(context.Background(), []string{"demo"}, Deps{Stdout: &bytes.Buffer{}, Stderr: &errb, Environ: env,
+		RunGUI: func(context.Context, *service.Service, GUIOptions) error { called = true; return nil }})
+	if code == 0 || called || !strings.Contains(errb.String(), "make demo") {
+		t.Fatalf("code %d called %v stderr %q", code, called, errb.String())
+	}
+	var got GUIOptions
+	code = Run(context.Background(), []string{"demo"}, Deps{Stdout: &bytes.Buffer{}, Stderr: &errb, Environ: append(env, "AIMONITOR_SANDBOX=1"),
+		RunGUI: func(_ context.Context, _ *service.Service, o GUIOptions) error { got = o; return nil }})
+	if code != 0 || !got.Demo {
+		t.Fatalf("in sandbox: code %d opts %+v", code, got)
+	}
+}
+
+func TestNoArgsOpensGUI(t *testing.T) {
+	env := sandboxEnv(t)
+	var got *GUIOptions
+	code := Run(context.Background(), nil, Deps{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Environ: env,
+		RunGUI: func(_ context.Context, _ *service.Service, o GUIOptions) error { got = &o; return nil }})
+	if code != 0 || got == nil || got.Expanded {
+		t.Fatalf("code %d opts %+v", code, got)
+	}
+	r := run(t, env) // no GUI runner in this build
+	if r.code == 0 || !strings.Contains(r.stderr, "no desktop window") {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) configCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Read and change settings (" + "~/.config/aimonitor/config.yaml" + ")",
+	}
+	var getJSON bool
+	get := &cobra.Command{
+		Use:   "get KEY",
+		Short: "Print the effective value of a setting",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			svc, err := a.service()
+			if err != nil {
+				return err
+			}
+			v, err := svc.Config().Get(args[0])
+			if err != nil {
+				return err
+			}
+			if getJSON {
+				return a.printJSON(map[string]any{"key": args[0], "value": v})
+			}
+			a.printf("%v\n", v)
+			return nil
+		},
+	}
+	get.Flags().BoolVar(&getJSON, "json", false, "print JSON")
+
+	set := &cobra.Command{
+		Use:   "set KEY VALUE",
+		Short: "Validate and save a setting",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			svc, err := a.service()
+			if err != nil {
+				return err
+			}
+			cfg, err := svc.SetConfig(args[0], args[1])
+			if err != nil {
+				return err
+			}
+			v, _ := cfg.Get(args[0])
+			a.printf("%s = %v\n", args[0], v)
+			for _, f := range cfg.Fields() {
+				if f.Key == args[0] && f.Source == "env" {
+					a.printf("note: %s is set in the environment, which overrides the file\n", f.EnvVar)
+				}
+			}
+			return nil
+		},
+	}
+
+	var listJSON bool
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List every setting with its value and where it comes from",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			svc, err := a.service()
+			if err != nil {
+				return err
+			}
+			fields := svc.Config().Fields()
+			if listJSON {
+				return a.printJSON(map[string]any{"path": svc.Paths.ConfigFile, "settings": fields})
+			}
+			tw := tabwriter.NewWriter(a.deps.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
+			for _, f := range fields {
+				fmt.Fprintf(tw, "%s\t%v\t%s\n", f.Key, f.Value, f.Source)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print JSON")
+
+	path := &cobra.Command{
+		Use:   "path",
+		Short: "Print where aimonitor keeps its config, data and logs",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			svc, err := a.service()
+			if err != nil {
+				return err
+			}
+			a.printf("config  %s\ndata    %s\nlogs    %s\n", svc.Paths.ConfigFile, svc.Paths.DataDir, svc.Paths.LogDir)
+			return nil
+		},
+	}
+	cmd.AddCommand(get, set, list, path)
+	return cmd
+}

@@ -1,0 +1,152 @@
+// Package service wires the pieces one aimonitor process needs — paths,
+// config, logger, database — so the CLI, the daemon and the widget build
+// them the same way. It knows nothing about Wails.
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/aimonitor/aimonitor/backend/config"
+	"github.com/aimonitor/aimonitor/backend/logging"
+	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/store"
+)
+
+// Options configure New. Zero values mean "this process's own".
+type Options struct {
+	Environ []string  // os.Environ() when nil
+	Stderr  io.Writer // os.Stderr when nil
+	GOOS    string    // runtime.GOOS when empty
+	Debug   bool      // force debug logging (still redacted)
+}
+
+// Service is one process's view of aimonitor's state.
+type Service struct {
+	Paths   paths.Paths
+	Log     *slog.Logger
+	environ []string
+
+	mu       sync.Mutex
+	cfg      *config.Loaded
+	db       *store.Store
+	closeLog func() error
+}
+
+// New resolves paths, loads the config and builds the logger. The database
+// opens on first use so commands that do not need it never touch it.
+func New(o Options) (*Service, error) {
+	if o.Environ == nil {
+		o.Environ = os.Environ()
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.GOOS == "" {
+		o.GOOS = runtime.GOOS
+	}
+	p, err := paths.Resolve(lookupIn(o.Environ), o.GOOS)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(p.ConfigFile, o.Environ)
+	if err != nil {
+		return nil, err
+	}
+	level, err := logging.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		return nil, err
+	}
+	if o.Debug {
+		level = slog.LevelDebug
+	}
+	lo := logging.Options{Level: level, Stderr: o.Stderr}
+	if cfg.Log.File {
+		lo.File = p.LogFile
+	}
+	log, closeLog, err := logging.New(lo)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Paths: p, Log: log, environ: o.Environ, cfg: cfg, closeLog: closeLog}, nil
+}
+
+// Environ is the environment this service was built from.
+func (s *Service) Environ() []string { return s.environ }
+
+// Config is the current effective configuration.
+func (s *Service) Config() *config.Loaded {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// SetConfig validates and saves one key, then reloads.
+func (s *Service) SetConfig(key, value string) (*config.Loaded, error) {
+	if err := config.Set(s.Paths.ConfigFile, key, value); err != nil {
+		return nil, err
+	}
+	return s.ReloadConfig()
+}
+
+// ReloadConfig re-reads the file (after another process changed it).
+func (s *Service) ReloadConfig() (*config.Loaded, error) {
+	cfg, err := config.Load(s.Paths.ConfigFile, s.environ)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	return cfg, nil
+}
+
+// Store opens the database on first use.
+func (s *Service) Store(ctx context.Context) (*store.Store, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db != nil {
+		return s.db, nil
+	}
+	db, err := store.Open(ctx, s.Paths.DBFile)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	s.db = db
+	return db, nil
+}
+
+// Close releases the database and the log file.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+		s.db = nil
+	}
+	if s.closeLog != nil {
+		if cerr := s.closeLog(); err == nil {
+			err = cerr
+		}
+		s.closeLog = nil
+	}
+	return err
+}
+
+func lookupIn(environ []string) paths.Env {
+	return func(key string) (string, bool) {
+		for i := len(environ) - 1; i >= 0; i-- {
+			if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
+				return v, true
+			}
+		}
+		return "", false
+	}
+}

@@ -1,0 +1,25 @@
+// aimonitor: a desktop widget, CLI and daemon (one binary) that watches the
+// usage of several Claude subscriptions and switches the login Claude Code
+// uses. main wires the CLI to the Wails window; everything else lives in
+// backend/ (no Wails there) and app*.go (the only Wails-aware code).
+package main
+
+import (
+	"context"
+	"embed"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aimonitor/aimonitor/backend/cli"
+)
+
+//go:embed all:frontend/dist
+var assets embed.FS
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], cli.Deps{RunGUI: runGUI})
+	stop()
+	os.Exit(code)
+}
