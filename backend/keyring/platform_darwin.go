@@ -1,0 +1,3 @@
+package keyring
+
+const unavailableHint = "aimonitor keeps credentials only in the macOS Keychain"

@@ -1,0 +1,498 @@
+//go:build linux
+
+package keyring
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"math/big"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aimonitor/aimonitor/backend/internal/testbus"
+	"github.com/godbus/dbus/v5"
+)
+
+// testSecret looks like the credential blobs this package exists for, with
+// bytes that stress encodings (newline, NUL, non-ASCII).
+var testSecret = []byte("{\"claudeAiOauth\":{\"accessToken\":\"sk-ant-oat01-TESTSECRET-\u00e9\u2603\",\"refreshToken\":\"sk-ant-ort01-TESTSECRET\"}}\n\x00end")
+
+// fixture is a Secret Service client on a private bus, with its logs and
+// session algorithms recorded.
+type fixture struct {
+	*secretService
+	logs *syncBuffer
+
+	mu         sync.Mutex
+	algorithms []string
+}
+
+func newFixture(t *testing.T, address string, opts Options) *fixture {
+	t.Helper()
+	f := &fixture{logs: &syncBuffer{}}
+	opts.BusAddress = address
+	opts.Logger = slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.secretService = newSecretService(opts, func(string) string { return "" })
+	f.sessionOpened = func(alg string) {
+		f.mu.Lock()
+		f.algorithms = append(f.algorithms, alg)
+		f.mu.Unlock()
+	}
+	return f
+}
+
+func (f *fixture) sessionAlgorithms() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.algorithms)
+}
+
+func TestSecretServiceRoundTripIsEncrypted(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	mon := bus.Monitor(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	service := StashService("0b8c5d1e-3c1a-4c53-9d7e-2f4f8e6a1b22")
+
+	if err := f.Set(ctx, service, "alice", "aimonitor test", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Get(ctx, service, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, testSecret) {
+		t.Fatalf("Get = %q, want %q", got, testSecret)
+	}
+	if algs := f.sessionAlgorithms(); len(algs) != 2 || algs[0] != algorithmDH || algs[1] != algorithmDH {
+		t.Fatalf("sessions used %v, want two %s sessions", algs, algorithmDH)
+	}
+	// What other processes on the bus could see: the DH handshake, but not
+	// one recognisable piece of the secret, in either direction.
+	if !mon.Contains([]byte(algorithmDH)) {
+		t.Fatal("the monitor did not see the session being opened; it proves nothing")
+	}
+	for _, piece := range [][]byte{[]byte("TESTSECRET"), []byte("claudeAiOauth")} {
+		if mon.Contains(piece) {
+			t.Fatalf("%q crossed the bus in the clear", piece)
+		}
+	}
+	if f.logs.Len() != 0 {
+		t.Errorf("a clean round trip logged: %s", f.logs)
+	}
+}
+
+// The plain session path works, and the monitor check above would catch a
+// missing encryption: here, with encryption off, it sees the secret.
+func TestSecretServicePlainSessionIsVisibleOnTheBus(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	mon := bus.Monitor(t)
+	f := newFixture(t, bus.Address, Options{})
+	f.forcePlain = true
+	ctx := context.Background()
+	if err := f.Set(ctx, "svc", "alice", "", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Get(ctx, "svc", "alice")
+	if err != nil || !bytes.Equal(got, testSecret) {
+		t.Fatalf("Get = %q, %v", got, err)
+	}
+	if algs := f.sessionAlgorithms(); !slices.Equal(algs, []string{algorithmPlain, algorithmPlain}) {
+		t.Fatalf("sessions %v", algs)
+	}
+	if !mon.Contains([]byte("TESTSECRET")) {
+		t.Fatal("a plain session did not expose the secret to the monitor: the encryption test is blind")
+	}
+}
+
+func TestSecretServiceReplaceDeleteNotFound(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	conn := bus.Conn(t)
+
+	countItems := func() int {
+		t.Helper()
+		var unlocked, locked []dbus.ObjectPath
+		err := conn.Object(ssBusName, ssPath).Call(ssIface+".SearchItems", 0, map[string]string{"service": "svc", "account": "bob"}).Store(&unlocked, &locked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(unlocked) + len(locked)
+	}
+
+	if _, err := f.Get(ctx, "svc", "bob"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get before Set: %v, want ErrNotFound", err)
+	}
+	if err := f.Delete(ctx, "svc", "bob"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Delete before Set: %v, want ErrNotFound", err)
+	}
+	for _, v := range []string{"first", "second", "third"} {
+		if err := f.Set(ctx, "svc", "bob", "label "+v, []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countItems(); n != 1 {
+		t.Fatalf("%d items after three writes, want 1 (replace on write)", n)
+	}
+	got, err := f.Get(ctx, "svc", "bob")
+	if err != nil || string(got) != "third" {
+		t.Fatalf("Get = %q, %v; want the last write", got, err)
+	}
+	// Items are keyed by both attributes.
+	if err := f.Set(ctx, "svc", "carol", "", []byte("carol's")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Set(ctx, "other", "bob", "", []byte("other's")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.Get(ctx, "svc", "bob"); string(got) != "third" {
+		t.Fatalf("neighbouring items changed the value to %q", got)
+	}
+	if err := f.Delete(ctx, "svc", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if n := countItems(); n != 0 {
+		t.Fatalf("%d items left after Delete", n)
+	}
+	if _, err := f.Get(ctx, "svc", "bob"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get after Delete: %v, want ErrNotFound", err)
+	}
+	if err := f.Delete(ctx, "svc", "bob"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second Delete: %v, want ErrNotFound", err)
+	}
+	if got, err := f.Get(ctx, "svc", "carol"); err != nil || string(got) != "carol's" {
+		t.Fatalf("Delete took a neighbour with it: %q, %v", got, err)
+	}
+}
+
+// secret-tool (libsecret, the reference client) and aimonitor must read
+// each other's items byte for byte.
+func TestSecretServiceInteropWithSecretTool(t *testing.T) {
+	testbus.RequireBinaries(t, "secret-tool")
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	service, account := StashService("5e0f7a44-9a55-4b8e-a0c5-0d7f2f6a9e01"), "alice"
+
+	if err := f.Set(ctx, service, account, "aimonitor: alice", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	out, err := bus.Command("secret-tool", "lookup", "service", service, "account", account).Output()
+	if err != nil {
+		t.Fatalf("secret-tool lookup: %v", err)
+	}
+	if !bytes.Equal(out, testSecret) {
+		t.Fatalf("secret-tool read %q, want %q", out, testSecret)
+	}
+	// The label we gave is what keyring managers show.
+	search, err := bus.Command("secret-tool", "search", "service", service, "account", account).CombinedOutput()
+	if err != nil || !strings.Contains(string(search), "label = aimonitor: alice") {
+		t.Fatalf("secret-tool search: %v\n%s", err, search)
+	}
+
+	store := bus.Command("secret-tool", "store", "--label=from secret-tool", "service", "st-svc", "account", account)
+	store.Stdin = bytes.NewReader([]byte("written by libsecret"))
+	if out, err := store.CombinedOutput(); err != nil {
+		t.Fatalf("secret-tool store: %v: %s", err, out)
+	}
+	got, err := f.Get(ctx, "st-svc", account)
+	if err != nil || string(got) != "written by libsecret" {
+		t.Fatalf("Get of a libsecret item = %q, %v", got, err)
+	}
+}
+
+func TestSecretServiceLocked(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{PromptTimeout: 30 * time.Second})
+	ctx := context.Background()
+	if err := f.Set(ctx, "svc", "alice", "", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	bus.Lock(t)
+
+	// Headless gnome-keyring dismisses the unlock prompt at once: each call
+	// tries one unlock and reports the keyring locked.
+	_, err := f.Get(ctx, "svc", "alice")
+	checkLocked(t, "Get", err)
+	checkLocked(t, "Set", f.Set(ctx, "svc", "alice", "", []byte("new")))
+	checkLocked(t, "Delete", f.Delete(ctx, "svc", "alice"))
+
+	// Nothing was deleted or overwritten behind the lock.
+	conn := bus.Conn(t)
+	var unlocked, locked []dbus.ObjectPath
+	if err := conn.Object(ssBusName, ssPath).Call(ssIface+".SearchItems", 0, map[string]string{"service": "svc", "account": "alice"}).Store(&unlocked, &locked); err != nil {
+		t.Fatal(err)
+	}
+	if len(unlocked) != 0 || len(locked) != 1 {
+		t.Fatalf("after the failed calls: %d unlocked, %d locked items; want the one locked item", len(unlocked), len(locked))
+	}
+	if !strings.Contains(f.logs.String(), "unlock") {
+		t.Errorf("the unlock attempt was not logged: %s", f.logs)
+	}
+	if strings.Contains(f.logs.String(), "TESTSECRET") {
+		t.Error("the secret reached the log")
+	}
+}
+
+func checkLocked(t *testing.T, op string, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("%s on a locked keyring: %v, want ErrLocked", op, err)
+	}
+	if !strings.Contains(err.Error(), "unlock") {
+		t.Errorf("%s: %q does not tell the user to unlock the keyring", op, err)
+	}
+}
+
+func TestSecretServiceNoProvider(t *testing.T) {
+	bus := testbus.New(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	_, err := f.Get(ctx, "svc", "alice")
+	checkUnavailable(t, "Get", err)
+	checkUnavailable(t, "Set", f.Set(ctx, "svc", "alice", "", testSecret))
+	checkUnavailable(t, "Delete", f.Delete(ctx, "svc", "alice"))
+}
+
+func checkUnavailable(t *testing.T, op string, err error) {
+	t.Helper()
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("%s: %v, want ErrUnavailable", op, err)
+	}
+	for _, words := range []string{"Secret Service", "gnome-keyring", "KeePassXC"} {
+		if !strings.Contains(err.Error(), words) {
+			t.Errorf("%s: %q does not mention %s", op, err, words)
+		}
+	}
+}
+
+// With no session bus at all, every call fails with ErrUnavailable and no
+// D-Bus daemon (or keyring) is started behind our back. Open is used as the
+// app uses it: from the environment.
+func TestSecretServiceNoBus(t *testing.T) {
+	tests := []struct {
+		name    string
+		address string // "" leaves DBUS_SESSION_BUS_ADDRESS unset
+	}{
+		{"unset", ""},
+		{"autolaunch", "autolaunch:"},
+		{"disabled", "disabled:"},
+		{"dead socket", "unix:path=/nonexistent/aimonitor-test-bus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nobus := testbus.NewNoBus(t)
+			nobus.Setenv(t)
+			if tt.address != "" {
+				t.Setenv("DBUS_SESSION_BUS_ADDRESS", tt.address)
+			}
+			kr, err := Open(Options{CallTimeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			_, err = kr.Get(ctx, "svc", "alice")
+			checkUnavailable(t, "Get", err)
+			checkUnavailable(t, "Set", kr.Set(ctx, "svc", "alice", "", testSecret))
+			checkUnavailable(t, "Delete", kr.Delete(ctx, "svc", "alice"))
+			if spawned := nobus.Spawned(t); len(spawned) != 0 {
+				t.Fatalf("processes started without a bus: %v", spawned)
+			}
+		})
+	}
+}
+
+// The bus address comes from the environment the way libdbus finds it,
+// minus autolaunch.
+func TestSessionBusAddress(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"explicit", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/tmp/x"}, "unix:path=/tmp/x"},
+		{"autolaunch dropped", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "autolaunch:;unix:path=/tmp/x", "XDG_RUNTIME_DIR": "/r"}, "unix:path=/tmp/x"},
+		{"only autolaunch", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "autolaunch:", "XDG_RUNTIME_DIR": "/r"}, "unix:path=/r/bus"},
+		{"runtime dir", map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000"}, "unix:path=/run/user/1000/bus"},
+		{"escaped", map[string]string{"XDG_RUNTIME_DIR": "/tmp/a b"}, "unix:path=/tmp/a%20b/bus"},
+		{"nothing", nil, "unix:path=/run/user/1234/bus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := sessionBusAddress(func(k string) string { return tt.env[k] }, 1234)
+			if got != tt.want {
+				t.Errorf("sessionBusAddress = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// Several goroutines sharing one Keyring, each on its own item.
+func TestSecretServiceConcurrent(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			account := "user" + string(rune('a'+i))
+			for j := range 3 {
+				want := []byte(account + strings.Repeat("!", j))
+				if err := f.Set(ctx, "svc", account, "", want); err != nil {
+					errs <- err
+					return
+				}
+				got, err := f.Get(ctx, "svc", account)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(got, want) {
+					errs <- errors.New(account + ": read back " + string(got))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestSecretServiceCallerCancellation(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := f.Get(ctx, "svc", "alice")
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Get with a cancelled context: %v, want context.Canceled only", err)
+	}
+}
+
+func TestSecretServiceRejectsEmptyKeys(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	if err := f.Set(ctx, "svc", "alice", "", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range [][2]string{{"", "alice"}, {"svc", ""}, {"", ""}} {
+		if err := f.Delete(ctx, k[0], k[1]); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("Delete(%q, %q) = %v, want a usage error", k[0], k[1], err)
+		}
+		if _, err := f.Get(ctx, k[0], k[1]); err == nil {
+			t.Errorf("Get(%q, %q) succeeded", k[0], k[1])
+		}
+		if err := f.Set(ctx, k[0], k[1], "", []byte("x")); err == nil {
+			t.Errorf("Set(%q, %q) succeeded", k[0], k[1])
+		}
+	}
+	if got, err := f.Get(ctx, "svc", "alice"); err != nil || string(got) != "x" {
+		t.Fatalf("the item was touched: %q %v", got, err)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Len()
+}
+
+// One DH shared secret in 256 has a leading zero byte. Both sides must pad
+// it to the prime's length before HKDF, or exactly those sessions garble
+// every secret. Open sessions until one has such a secret, and check that
+// gnome-keyring (through secret-tool) and we agree on what was stored.
+func TestSecretServiceDHSharedSecretWithLeadingZero(t *testing.T) {
+	testbus.RequireBinaries(t, "secret-tool")
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	conn, err := f.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for try := 0; try < 4000; try++ {
+		kp, err := newDHKeyPair()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var output dbus.Variant
+		var path dbus.ObjectPath
+		err = conn.Object(ssBusName, ssPath).Call(ssIface+".OpenSession", 0, algorithmDH, dbus.MakeVariant(kp.public)).Store(&output, &path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peer, _ := output.Value().([]byte)
+		shared := new(big.Int).Exp(new(big.Int).SetBytes(peer), kp.private, kp.prime)
+		if shared.BitLen() > (modpGroup2Bytes-1)*8 {
+			conn.Object(ssBusName, path).Call(ssSession+".Close", 0)
+			continue
+		}
+		key, err := kp.sessionKey(peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess := &ssSessionConn{ss: f.secretService, conn: conn, path: path, key: key, algorithm: algorithmDH}
+		collection, err := sess.defaultCollection(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := sess.seal(testSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		props := map[string]dbus.Variant{
+			ssItem + ".Label":      dbus.MakeVariant("leading zero"),
+			ssItem + ".Attributes": dbus.MakeVariant(itemAttributes("lz", "alice")),
+		}
+		var item, prompt dbus.ObjectPath
+		if err := sess.call(ctx, collection, ssCollection+".CreateItem", props, sealed, true).Store(&item, &prompt); err != nil {
+			t.Fatalf("after %d sessions: CreateItem: %v", try+1, err)
+		}
+		var back secretStruct
+		if err := sess.call(ctx, item, ssItem+".GetSecret", path).Store(&back); err != nil {
+			t.Fatal(err)
+		}
+		got, err := sess.open(back)
+		if err != nil || !bytes.Equal(got, testSecret) {
+			t.Fatalf("after %d sessions: read back %q, %v", try+1, got, err)
+		}
+		out, err := bus.Command("secret-tool", "lookup", "service", "lz", "account", "alice").Output()
+		if err != nil || !bytes.Equal(out, testSecret) {
+			t.Fatalf("after %d sessions: gnome-keyring stored %q (%v): the shared secret padding disagrees", try+1, out, err)
+		}
+		t.Logf("session %d had a %d-bit shared secret", try+1, shared.BitLen())
+		return
+	}
+	t.Fatal("no session with a short shared secret in 4000 tries")
+}
