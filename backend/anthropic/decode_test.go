@@ -336,3 +336,13 @@ func TestDecodeTokens(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkDecodeUsage(b *testing.B) {
+	body := []byte(`{"five_hour":{"utilization":24.0,"resets_at":"2026-01-02T19:59:59.600956+00:00"},"seven_day":{"utilization":36.0,"resets_at":"2026-01-08T06:59:59.600974+00:00"},"seven_day_sonnet":{"utilization":1.0,"resets_at":"2026-01-08T14:59:59.600981+00:00"},"seven_day_opus":null,"seven_day_oauth_apps":null,"iguana_necktie":null,"limits":[{"kind":"five_hour","group":"session","percent":24,"resets_at":"2026-01-02T19:59:59Z","scope":"all_models","is_active":true}],"extra_usage":{"is_enabled":false,"monthly_limit":null,"used_credits":null,"utilization":null}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeUsage(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -45,6 +45,11 @@ const (
 )
 
 // Fault is a switchable misbehaviour. Zero-valued filters match everything.
+//
+// Faults that distort the normal answer (slow_body, malformed_json) run the
+// real handler first, so on the token endpoint the refresh token has been
+// rotated even though the client cannot read the new one: the same loss a
+// dropped connection causes in real life, and worth testing.
 type Fault struct {
 	Kind FaultKind `json:"kind"`
 	// Endpoint limits the fault to one endpoint; "" means all of them.

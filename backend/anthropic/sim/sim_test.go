@@ -845,3 +845,30 @@ func TestAdminErrors(t *testing.T) {
 		t.Errorf("login err = %v", err)
 	}
 }
+
+// A usage request through the whole simulator (auth, rate limit, window
+// model, JSON) over loopback HTTP.
+func BenchmarkUsageRequest(b *testing.B) {
+	clk := clock.NewFake(t0)
+	s := New(clk, WithRateLimit(0, 0), WithAccessTokenTTL(100*365*24*time.Hour))
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c, _ := s.AddAccount(AccountSpec{Email: "bench@example.com", Windows: map[string]WindowSpec{FiveHour: {RatePerHour: 10}}})
+	client := srv.Client()
+	b.ReportAllocs()
+	for b.Loop() {
+		clk.Advance(time.Second)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+UsagePath, nil)
+		req.Header.Set("Authorization", "Bearer "+c.AccessToken)
+		req.Header.Set("anthropic-beta", BetaHeader)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatal(resp.StatusCode)
+		}
+	}
+}
