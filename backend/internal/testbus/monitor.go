@@ -62,7 +62,10 @@ func (b *Bus) Monitor(t testing.TB) *Monitor {
 func (m *Monitor) record(ch <-chan *dbus.Message) {
 	for {
 		select {
-		case msg := <-ch:
+		case msg, ok := <-ch:
+			if !ok {
+				return
+			}
 			var buf bytes.Buffer
 			if err := msg.EncodeTo(&buf, binary.LittleEndian); err != nil {
 				continue
@@ -101,6 +104,9 @@ func (m *Monitor) Stop() {
 	case <-m.done:
 	default:
 		close(m.done)
+		// Detach the channel first: godbus closes an eavesdrop channel on
+		// Close while its reader may still be sending to it (a panic).
+		m.conn.Eavesdrop(nil)
 		m.conn.Close()
 	}
 }
