@@ -496,3 +496,42 @@ func TestSecretServiceDHSharedSecretWithLeadingZero(t *testing.T) {
 	}
 	t.Fatal("no session with a short shared secret in 4000 tries")
 }
+
+// Without a "default" alias new items go to the login keyring; without
+// that either, the provider is asked to create a keyring (a prompt, which
+// headless gnome-keyring dismisses) and the session keyring is never used.
+func TestSecretServiceDefaultCollectionFallbacks(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	conn := bus.Conn(t)
+	svc := conn.Object(ssBusName, ssPath)
+	if err := svc.Call(ssIface+".SetAlias", 0, "default", dbus.ObjectPath("/")).Err; err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Set(ctx, "svc", "alice", "", []byte("in login")); err != nil {
+		t.Fatal(err)
+	}
+	var unlocked, locked []dbus.ObjectPath
+	if err := svc.Call(ssIface+".SearchItems", 0, map[string]string{"service": "svc", "account": "alice"}).Store(&unlocked, &locked); err != nil {
+		t.Fatal(err)
+	}
+	if len(unlocked) != 1 || !strings.HasPrefix(string(unlocked[0]), string(ssLoginPath)+"/") {
+		t.Fatalf("item stored at %v, want inside %s", unlocked, ssLoginPath)
+	}
+
+	var prompt dbus.ObjectPath
+	if err := conn.Object(ssBusName, ssLoginPath).Call(ssCollection+".Delete", 0).Store(&prompt); err != nil || prompt != "/" {
+		t.Fatalf("deleting the login keyring: %v (prompt %s)", err, prompt)
+	}
+	err := f.Set(ctx, "svc", "bob", "", []byte("nowhere"))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no default keyring") {
+		t.Fatalf("Set with no keyring to write to: %v", err)
+	}
+	if err := svc.Call(ssIface+".SearchItems", 0, map[string]string{"service": "svc", "account": "bob"}).Store(&unlocked, &locked); err != nil {
+		t.Fatal(err)
+	}
+	if len(unlocked)+len(locked) != 0 {
+		t.Fatalf("the secret went somewhere after all: %v %v", unlocked, locked)
+	}
+}
