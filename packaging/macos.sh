@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# macos.sh VERSION LDFLAGS: build build/bin/aimonitor.app as a universal
+# (arm64 + x86_64) app with Wails, stamp VERSION into its Info.plist, sign it
+# and zip it; notarise when asked. Runs on macOS only (`make package-macos`).
+#   MACOS_SIGN_IDENTITY  "Developer ID Application: Name (TEAMID)"; unset = ad-hoc signature
+#   MACOS_NOTARY_PROFILE a `xcrun notarytool store-credentials` profile; set = notarise and staple
+set -euo pipefail
+version=$1 ldflags=$2
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+[ "$(uname -s)" = Darwin ] || { echo "macos.sh: run this on macOS" >&2; exit 1; }
+for tool in plutil codesign ditto lipo; do
+  command -v "$tool" >/dev/null || { echo "macos.sh: $tool is missing (install Xcode's command-line tools: xcode-select --install)" >&2; exit 1; }
+done
+
+app=build/bin/aimonitor.app
+rm -rf "$app"
+go tool wails build -platform darwin/universal -s -skipbindings -ldflags "$ldflags" -o aimonitor
+
+# Wails can exit 0 without output (e.g. the wrong platform): check the result.
+exe=$app/Contents/MacOS/aimonitor
+if [ ! -x "$exe" ]; then
+  echo "macos.sh: wails build produced no $exe" >&2
+  exit 1
+fi
+archs=$(lipo -archs "$exe")
+[[ $archs == *arm64* && $archs == *x86_64* ]] || { echo "macos.sh: $exe is not universal (has: $archs)" >&2; exit 1; }
+"$exe" version | grep -qF " $version " || { echo "macos.sh: $exe does not report version $version" >&2; exit 1; }
+
+# Bundle versions must be numbers: v1.2.3-rc.1-4-gabc → 1.2.3.
+short=${version#v}
+short=${short%%-*}
+plist=$app/Contents/Info.plist
+plutil -replace CFBundleShortVersionString -string "$short" "$plist"
+plutil -replace CFBundleVersion -string "$short" "$plist"
+plutil -lint "$plist" >/dev/null
+
+if [ -n "${MACOS_SIGN_IDENTITY:-}" ]; then
+  # Hardened runtime and a secure timestamp are what notarisation requires.
+  codesign --force --options runtime --timestamp --sign "$MACOS_SIGN_IDENTITY" "$app"
+else
+  echo "macos.sh: MACOS_SIGN_IDENTITY unset: ad-hoc signature (Gatekeeper will warn; see docs/install.md)" >&2
+  codesign --force --sign - "$app"
+fi
+codesign --verify --strict --verbose=2 "$app"
+
+zip=build/bin/aimonitor-$version-macos-universal.zip
+rm -f "$zip"
+ditto -c -k --keepParent "$app" "$zip"
+if [ -n "${MACOS_NOTARY_PROFILE:-}" ]; then
+  [ -n "${MACOS_SIGN_IDENTITY:-}" ] || { echo "macos.sh: notarisation needs MACOS_SIGN_IDENTITY" >&2; exit 1; }
+  xcrun notarytool submit "$zip" --keychain-profile "$MACOS_NOTARY_PROFILE" --wait
+  xcrun stapler staple "$app"
+  rm -f "$zip"
+  ditto -c -k --keepParent "$app" "$zip"
+  spctl --assess --type execute --verbose "$app"
+fi
+echo "built $app and $zip ($version)"

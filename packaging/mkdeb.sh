@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# mkdeb.sh BINARY VERSION OUTPUT: build the Debian package — /usr/bin/aimonitor,
+# desktop entry, hicolor icons, AppStream metainfo — with Depends computed by
+# dpkg-shlibdeps from the libraries the binary really links.
+set -euo pipefail
+bin=$1 version=$2 out=$3
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=packaging/common.sh
+source "$repo/packaging/common.sh"
+deb_version=$(debian_version "$version")
+maintainer=${DEB_MAINTAINER:-aimonitor contributors <maintainers@aimonitor.invalid>}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/aimonitor-deb.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+
+install -D -m755 "$bin" "$root/usr/bin/aimonitor"
+install_share_files "$root" "$version" "$repo"
+
+# dpkg-shlibdeps wants a debian/control beside it naming the package.
+mkdir -p "$work/debian"
+printf 'Source: aimonitor\n\nPackage: aimonitor\nArchitecture: amd64\n' >"$work/debian/control"
+(cd "$work" && dpkg-shlibdeps -O -e root/usr/bin/aimonitor) >"$work/shlibs" 2>"$work/shlibs.log" ||
+  { cat "$work/shlibs.log" >&2; exit 1; }
+depends=$(sed -n 's/^shlibs:Depends=//p' "$work/shlibs")
+if [ -z "$depends" ]; then
+  echo "mkdeb: dpkg-shlibdeps found no dependencies for $bin" >&2
+  exit 1
+fi
+
+mkdir -p "$root/DEBIAN"
+cat >"$root/DEBIAN/control" <<CONTROL
+Package: aimonitor
+Version: $deb_version
+Architecture: amd64
+Maintainer: $maintainer
+Installed-Size: $(du -sk "$root/usr" | cut -f1)
+Depends: $depends
+Section: utils
+Priority: optional
+Homepage: https://github.com/aimonitor/aimonitor
+Description: watch and switch between several Claude subscriptions
+ aimonitor is an always-on-top widget, a command-line tool and a background
+ service for people who run Claude Code on more than one Claude subscription.
+ It shows each account's usage windows, switches the login Claude Code uses
+ and can swap accounts automatically before one reaches its limit.
+ .
+ Login tokens are kept in the system keyring (Secret Service) only.
+CONTROL
+
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}
+mkdir -p "$(dirname "$out")"
+dpkg-deb --root-owner-group -Zxz --build "$root" "$out.tmp" >/dev/null
+mv -f "$out.tmp" "$out"
+echo "built $out ($(du -h "$out" | cut -f1); Depends: $depends)"

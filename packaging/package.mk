@@ -1,0 +1,74 @@
+# Packaging (issue 10): the AppImage and the .deb, built offline from Debian
+# packages and our own code, and the macOS .app recipe. Included by the
+# top-level Makefile, whose VERSION, BIN, WAILS, LDFLAGS, SUDO and build
+# rules it uses. See packaging/README.md.
+
+DEB_VERSION  := $(shell bash -c 'source packaging/common.sh && debian_version "$(VERSION)"' 2>/dev/null || echo invalid)
+APPIMAGE     := build/bin/aimonitor-$(VERSION)-x86_64.AppImage
+DEB          := build/bin/aimonitor_$(DEB_VERSION)_amd64.deb
+RUNTIME      := build/bin/appimage-runtime
+ICON_SIZES   := 16 22 24 32 48 64 128 256 512
+LINUX_ASSETS := $(wildcard build/linux/* build/linux/icons/*) build/appicon.svg packaging/AppRun packaging/common.sh
+
+# Debian packages for packaging and its test: SquashFS and FUSE (runtime
+# build and run), dpkg-shlibdeps, validators for the desktop entry and the
+# AppStream file, rsvg-convert for the icons.
+PKG_APT := gcc libc6-dev libsquashfuse-dev libfuse3-dev zlib1g-dev liblz4-dev liblzo2-dev libzstd-dev liblzma-dev \
+	squashfs-tools fuse3 dpkg-dev desktop-file-utils appstream librsvg2-bin util-linux
+
+RUNTIME_LIBS := -lsquashfuse_ll -lfuse3 -lzstd -lz -llz4 -llzo2 -llzma -lpthread
+
+.PHONY: package package-test package-macos setup-package icons
+
+setup-package:
+	@missing=$$(for p in $(PKG_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "setup-package: installing $$(echo $$missing | wc -w) Debian package(s): $$missing"; \
+	  $(SUDO) apt-get update -qq >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# The runtime: static (static-pie) so it needs nothing from the host but the
+# kernel's FUSE and, for ordinary users, fusermount3. The AppImage magic
+# "AI\2" goes into the ELF identification padding at offset 8. glibc warns
+# that libfuse's unused module loader calls dlopen; the log is shown only on
+# failure.
+$(RUNTIME): packaging/runtime/runtime.c
+	@mkdir -p $(@D)
+	@gcc -std=gnu11 -O2 -Wall -Wextra -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -static-pie -s \
+	  -o $@.tmp $< $(RUNTIME_LIBS) >/tmp/aimonitor-runtime-build.log 2>&1 || { cat /tmp/aimonitor-runtime-build.log; exit 1; }
+	@printf 'AI\002' | dd of=$@.tmp bs=1 seek=8 conv=notrunc status=none
+	@mv -f $@.tmp $@
+
+$(APPIMAGE): $(BIN) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
+	@packaging/mkappimage.sh $(BIN) $(RUNTIME) $(VERSION) $@
+
+$(DEB): $(BIN) $(LINUX_ASSETS) packaging/mkdeb.sh
+	@packaging/mkdeb.sh $(BIN) $(VERSION) $@
+
+# A binary built before the last tag still carries the old version: rebuild
+# it rather than package a wrong `aimonitor version`.
+package: setup setup-package ## build the AppImage and the .deb into build/bin
+	@[ "$(DEB_VERSION)" != invalid ] || { echo "package: cannot turn version '$(VERSION)' into a Debian version" >&2; exit 1; }
+	@$(BIN) version 2>/dev/null | grep -qF ' $(VERSION) ' || rm -f $(BIN)
+	@$(MAKE) -f $(firstword $(MAKEFILE_LIST)) $(BIN) $(APPIMAGE) $(DEB)
+
+package-test: package ## build both packages, then test them (AppImage runs, FUSE, Xvfb window, dpkg -i/-r)
+	@packaging/test.sh $(APPIMAGE) $(DEB) $(VERSION) $(RUNTIME)
+
+# Wails only builds darwin apps on a Mac: elsewhere `wails build -platform
+# darwin/...` prints a warning and exits 0 having built nothing, so this
+# target refuses to start instead.
+package-macos: ## build, version-stamp and sign build/bin/aimonitor.app (macOS only)
+	@if [ "$$(uname -s)" != Darwin ]; then \
+	  echo "package-macos: this must run on macOS (with Xcode's command-line tools): Wails cannot build a" >&2; \
+	  echo "  darwin app on $$(uname -s), it would silently build nothing. See docs/install.md." >&2; \
+	  exit 1; \
+	fi
+	@$(MAKE) frontend/dist/index.html
+	@packaging/macos.sh "$(VERSION)" "$(LDFLAGS)"
+
+# Regenerate the committed PNG icons from the SVG source.
+icons: setup-package ## render build/appicon.png and build/linux/icons/*.png from build/appicon.svg
+	@for s in $(ICON_SIZES); do rsvg-convert -w $$s -h $$s build/appicon.svg -o build/linux/icons/$${s}x$${s}.png; done
+	@cp build/linux/icons/512x512.png build/appicon.png

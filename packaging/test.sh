@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# test.sh APPIMAGE DEB VERSION RUNTIME: check the built packages the way a
+# user meets them (`make package-test` builds them first): the AppImage's
+# format, extraction, runs through FUSE and through extract-and-run, the
+# widget window from the AppImage under Xvfb, and the .deb installed and
+# removed with dpkg. Ends with "N passed, N failed, N skipped"; exits
+# non-zero on any failure. A step that cannot run here is skipped with the
+# reason printed, never passed.
+set -uo pipefail
+appimage=$(readlink -f "$1") deb=$(readlink -f "$2") version=$3 runtime=$(readlink -f "$4")
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=packaging/common.sh
+source "$repo/packaging/common.sh"
+plain=$(plain_version "$version")
+deb_version=$(debian_version "$version")
+
+passed=0 failed=0 skipped=0
+pass() { passed=$((passed + 1)); echo "PASS  $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $*"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP  $*"; }
+# check NAME CMD...: pass when CMD succeeds; on failure show its output.
+check() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then pass "$name"; else fail "$name"; printf '%s\n' "$out" | tail -n 15 | sed 's/^/      /'; fi
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/aimonitor-pkgtest.XXXXXX")
+chmod 755 "$work"
+cleanup() {
+  # Never leave a mount or a process of ours behind.
+  grep -o " $work[^ ]*" /proc/mounts 2>/dev/null | while read -r m; do umount -l "$m" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A directory with a space: the specification requires AppImages to work there.
+dir="$work/app dir"
+mkdir -p "$dir"
+cp "$appimage" "$dir/aimonitor.AppImage"
+ai="$dir/aimonitor.AppImage"
+# The runtime creates its mount point or extraction directory under TMPDIR;
+# a private one shows whether it cleaned up after itself.
+rt_tmp="$work/tmp"
+mkdir -p "$rt_tmp"
+chmod 1777 "$rt_tmp"
+run_ai() { (cd "$work" && TMPDIR="$rt_tmp" NO_AT_BRIDGE=1 "$ai" "$@"); }
+tmp_empty() { [ -z "$(ls -A "$rt_tmp")" ] || { echo "left behind in TMPDIR: $(ls -A "$rt_tmp")"; return 1; }; }
+
+echo "== packages: $(basename "$appimage"), $(basename "$deb") (version $version)"
+
+# ------------------------------------------------------------------ format
+check "AppImage: ELF with type-2 magic AI\\x02 at offset 8" \
+  bash -c '[ "$(head -c 4 "$1" | od -An -c | tr -d " ")" = 177ELF ] && [ "$(od -An -c -j8 -N3 "$1" | tr -d " ")" = AI002 ]' _ "$ai"
+
+offset=$(run_ai --appimage-offset 2>&1)
+check "AppImage: --appimage-offset ($offset) is where the runtime ends" \
+  test "$offset" = "$(stat -c %s "$runtime")"
+check "AppImage: a SquashFS image starts at that offset (unsquashfs reads it)" \
+  bash -c 'unsquashfs -o "$1" -s "$2" | grep -q "Compression zstd"' _ "$offset" "$ai"
+check "AppImage: runtime carries the .upd_info and .sha256_sig sections" \
+  bash -c 'readelf -S -W "$1" | grep -q "\.upd_info" && readelf -S -W "$1" | grep -q "\.sha256_sig"' _ "$ai"
+check "AppImage: --appimage-help and --appimage-version answer" \
+  bash -c '"$1" --appimage-help | grep -q appimage-extract && "$1" --appimage-version | grep -q "type 2"' _ "$ai"
+check "AppImage: an unknown --appimage- option is refused" \
+  bash -c '! "$1" --appimage-nonsense 2>/dev/null' _ "$ai"
+
+# ------------------------------------------------------------------ extract
+check "AppImage: --appimage-extract writes squashfs-root" run_ai --appimage-extract
+root="$work/squashfs-root"
+check "extracted: AppRun, .DirIcon, desktop entry, icon at the root" \
+  bash -c 'cd "$1" && [ -x AppRun ] && [ -L .DirIcon ] && [ -f "$(readlink -f .DirIcon)" ] && [ -f aimonitor.desktop ] && [ -f aimonitor.png ]' _ "$root"
+check "extracted: usr/bin/aimonitor is the built binary, executable" \
+  bash -c '[ -x "$1/usr/bin/aimonitor" ] && cmp -s "$1/usr/bin/aimonitor" "$2"' _ "$root" "$repo/build/bin/aimonitor"
+check "extracted: hicolor icons 16…512 and scalable" \
+  bash -c 'for s in 16 32 48 128 256 512; do [ -f "$1/usr/share/icons/hicolor/${s}x$s/apps/aimonitor.png" ] || exit 1; done; [ -f "$1/usr/share/icons/hicolor/scalable/apps/aimonitor.svg" ]' _ "$root"
+check "extracted: aimonitor.desktop is valid and says X-AppImage-Version=$plain" \
+  bash -c 'desktop-file-validate "$1/aimonitor.desktop" && grep -qx "X-AppImage-Version=$2" "$1/aimonitor.desktop"' _ "$root" "$plain"
+check "extracted: AppStream metainfo validates and names release $plain" \
+  bash -c 'f="$1/usr/share/metainfo/dev.aimonitor.app.metainfo.xml"; appstreamcli validate --no-net "$f" >/dev/null && grep -q "release version=\"$2\"" "$f"' _ "$root" "$plain"
+rm -rf "$root"
+check "AppImage: --appimage-extract PATTERN extracts only matching files" \
+  bash -c 'cd "$1" && "$2" --appimage-extract "usr/share/icons/*/256x256/*" >/dev/null && [ -f squashfs-root/usr/share/icons/hicolor/256x256/apps/aimonitor.png ] && [ ! -e squashfs-root/AppRun ]' _ "$work" "$ai"
+rm -rf "$root"
+
+truncated="$work/truncated.AppImage"
+head -c "$((offset + 4096))" "$ai" >"$truncated" && chmod 755 "$truncated"
+check "AppImage: a truncated image fails with a message, not a crash" \
+  bash -c 'out=$(cd "$2" && TMPDIR="$3" APPIMAGE_EXTRACT_AND_RUN=1 "$1" version 2>&1); rc=$?; [ $rc -eq 1 ] && grep -q "SquashFS" <<<"$out"' _ "$truncated" "$work" "$rt_tmp"
+tmp_empty >/dev/null || rm -rf "${rt_tmp:?}"/*
+
+# ------------------------------------------------------------- FUSE mount
+fuse_reason=
+if [ ! -c /dev/fuse ]; then
+  fuse_reason="no /dev/fuse on this machine"
+else
+  mnt_log="$work/mount.log"
+  (cd "$work" && TMPDIR="$rt_tmp" exec "$ai" --appimage-mount) >"$mnt_log" 2>&1 &
+  mount_pid=$!
+  for _ in $(seq 100); do [ -s "$mnt_log" ] && break; sleep 0.05; done
+  mnt=$(head -n1 "$mnt_log")
+  if [ -d "$mnt" ] && grep -q " $mnt fuse" /proc/mounts; then
+    check "FUSE: --appimage-mount mounts the image read-only (/proc/mounts)" \
+      bash -c 'grep " $1 fuse" /proc/mounts | grep -q "[ ,]ro[ ,]"' _ "$mnt"
+    check "FUSE: the mounted AppDir's binary runs: aimonitor version" \
+      bash -c '"$1/usr/bin/aimonitor" version | grep -qF "aimonitor $2 "' _ "$mnt" "$version"
+    kill "$mount_pid" 2>/dev/null
+    wait "$mount_pid" 2>/dev/null
+    for _ in $(seq 100); do grep -q " $mnt " /proc/mounts || break; sleep 0.05; done
+    check "FUSE: the mount and its directory go when the runtime exits" \
+      bash -c '! grep -q " $1 " /proc/mounts && [ ! -e "$1" ]' _ "$mnt"
+  else
+    fuse_reason="FUSE mounting does not work here: $(tr '\n' ' ' <"$mnt_log")"
+    kill "$mount_pid" 2>/dev/null
+    wait "$mount_pid" 2>/dev/null
+  fi
+fi
+
+if [ -z "$fuse_reason" ]; then
+  out=$(run_ai version 2>"$work/stderr")
+  check "FUSE: ./aimonitor.AppImage version prints '$version' (mounted, no fallback)" \
+    bash -c '[[ $1 == "aimonitor $2 "* ]] && ! grep -q "cannot mount" "$3"' _ "$out" "$version" "$work/stderr"
+  check "FUSE: nothing left in TMPDIR after the run (mount point removed)" tmp_empty
+else
+  skip "FUSE: ./aimonitor.AppImage version — $fuse_reason"
+fi
+
+# The unprivileged path: fusermount3 (setuid) mounts for an ordinary user.
+# Containers often give /dev/fuse mode 0600, which stops that before
+# fusermount3 is tried; a private mount namespace with a 0666 node fixes
+# that for this one check without touching the machine's /dev.
+if [ -n "$fuse_reason" ]; then
+  skip "FUSE as an ordinary user via fusermount3 — $fuse_reason"
+elif ! command -v unshare >/dev/null || ! command -v setpriv >/dev/null || ! command -v fusermount3 >/dev/null; then
+  skip "FUSE as an ordinary user via fusermount3 — needs unshare, setpriv and fusermount3"
+elif [ "$(id -u)" != 0 ]; then
+  out=$(run_ai version 2>"$work/stderr")
+  check "FUSE as an ordinary user ($(id -un)): version, no fallback" \
+    bash -c '[[ $1 == "aimonitor $2 "* ]] && ! grep -q "cannot mount" "$3"' _ "$out" "$version" "$work/stderr"
+else
+  user_log="$work/user.log"
+  if unshare -m --propagation private bash -c '
+      mknod "$1/fuse" c 10 229 && chmod 666 "$1/fuse" && mount --bind "$1/fuse" /dev/fuse || exit 99
+      cd "$1" && exec setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$2" HOME="$1" "$3" version
+    ' _ "$work" "$rt_tmp" "$ai" >"$user_log" 2>&1; then
+    check "FUSE as an ordinary user (uid 65534) via fusermount3: version, no fallback" \
+      bash -c 'grep -q "^aimonitor $2 " "$1" && ! grep -q "cannot mount" "$1"' _ "$user_log" "$version"
+  elif [ $? -eq 99 ]; then
+    skip "FUSE as an ordinary user — cannot make a private /dev/fuse here: $(tr '\n' ' ' <"$user_log")"
+  else
+    fail "FUSE as an ordinary user (uid 65534) via fusermount3"
+    sed 's/^/      /' "$user_log"
+  fi
+fi
+
+# ------------------------------------------------------- extract and run
+out=$(run_ai --appimage-extract-and-run version 2>&1)
+check "extract-and-run: --appimage-extract-and-run version prints '$version'" \
+  bash -c '[[ $1 == "aimonitor $2 "* ]]' _ "$out" "$version"
+check "extract-and-run: the temporary copy is deleted afterwards" tmp_empty
+out=$(APPIMAGE_EXTRACT_AND_RUN=1 run_ai version 2>&1)
+check "extract-and-run: APPIMAGE_EXTRACT_AND_RUN=1 version prints '$version'" \
+  bash -c '[[ $1 == "aimonitor $2 "* ]]' _ "$out" "$version"
+check "extract-and-run: exit status passes through (unknown command fails)" \
+  bash -c '! APPIMAGE_EXTRACT_AND_RUN=1 TMPDIR="$2" "$1" no-such-command >/dev/null 2>&1' _ "$ai" "$rt_tmp"
+tmp_empty >/dev/null || rm -rf "${rt_tmp:?}"/*
+
+# Without FUSE the runtime must fall back on its own. /dev/null bound over
+# /dev/fuse (private mount namespace) makes the mount fail the way a
+# machine without FUSE does.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+  out=$(unshare -m --propagation private bash -c 'mount --bind /dev/null /dev/fuse && cd "$1" && TMPDIR="$2" exec "$3" version' \
+    _ "$work" "$rt_tmp" "$ai" 2>"$work/stderr")
+  check "no FUSE: falls back to extract-and-run by itself, says so, prints '$version'" \
+    bash -c '[[ $1 == "aimonitor $2 "* ]] && grep -q "extracting it to a temporary directory instead" "$3"' _ "$out" "$version" "$work/stderr"
+  check "no FUSE: nothing left in TMPDIR" tmp_empty
+else
+  skip "no-FUSE fallback — needs root and unshare to hide /dev/fuse"
+fi
+
+# ------------------------------------------------------ widget under Xvfb
+# The widget from the AppImage, run like a user would: no arguments, in a
+# throw-away HOME and keyring, on a private X display.
+if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null; then
+  skip "widget from the AppImage under Xvfb — needs Xvfb and xdotool (make setup)"
+else
+  cat >"$work/widget.sh" <<'WIDGET'
+set -u
+ai=$1 version=$2 log=$3
+TMPDIR=$4 setsid "$ai" >"$log" 2>&1 &
+pid=$!
+win=
+for _ in $(seq 300); do
+  win=$(xdotool search --onlyvisible --name '^aimonitor$' 2>/dev/null | head -n1)
+  [ -n "$win" ] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+exe=$(readlink "/proc/$pid/exe" 2>/dev/null)
+env_ok=no
+tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "APPIMAGE=$ai" && env_ok=yes
+appdir=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^APPDIR=//p')
+geometry=$( [ -n "$win" ] && xdotool getwindowgeometry "$win" | tr '\n' ' ')
+kill -TERM -- "-$pid" 2>/dev/null
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill -KILL -- "-$pid" 2>/dev/null
+# The FUSE server leaves once the app has gone.
+gone=no
+for _ in $(seq 100); do
+  if [ -n "$appdir" ] && ! grep -q " $appdir " /proc/mounts && [ ! -e "$appdir" ]; then gone=yes; break; fi
+  sleep 0.05
+done
+echo "window=${win:-none}"
+echo "geometry=$geometry"
+echo "exe=$exe"
+echo "appdir=$appdir"
+echo "env_ok=$env_ok"
+echo "mount_gone=$gone"
+WIDGET
+  report=$(AIMONITOR_FORCE_XVFB=1 "$repo/scripts/with-display" "$repo/scripts/sandbox" \
+    bash "$work/widget.sh" "$ai" "$version" "$work/widget.log" "$rt_tmp" 2>&1)
+  get() { sed -n "s/^$1=//p" <<<"$report" | head -n1; }
+  check "widget: the AppImage opens the 'aimonitor' window under Xvfb ($(get geometry))" \
+    bash -c '[ "$1" != none ] && [ -n "$1" ]' _ "$(get window)"
+  if [ -z "$fuse_reason" ]; then
+    check "widget: the app runs from the FUSE mount ($(get exe))" \
+      bash -c '[[ $1 == "$2"/.mount_* && $1 == */usr/bin/aimonitor ]]' _ "$(get exe)" "$rt_tmp"
+  fi
+  check "widget: APPIMAGE and APPDIR are set for the app" \
+    bash -c '[ "$1" = yes ] && [ -n "$2" ]' _ "$(get env_ok)" "$(get appdir)"
+  check "widget: mount point / extraction directory removed after kill -- -PGID" \
+    bash -c '[ "$1" = yes ]' _ "$(get mount_gone)"
+  if [ "$(get window)" = none ] || [ -z "$(get window)" ]; then
+    sed 's/^/      /' <<<"$report"
+    tail -n 20 "$work/widget.log" 2>/dev/null | sed 's/^/      app: /'
+  fi
+fi
+
+# -------------------------------------------------------------------- .deb
+check "deb: control names aimonitor $deb_version amd64" \
+  bash -c '[ "$(dpkg-deb -f "$1" Package Version Architecture | tr "\n" " ")" = "Package: aimonitor Version: $2 Architecture: amd64 " ]' _ "$deb" "$deb_version"
+depends=$(dpkg-deb -f "$deb" Depends)
+check "deb: Depends from dpkg-shlibdeps names libc6, GTK 3 and WebKitGTK" \
+  bash -c '[[ $1 == *libc6* && $1 == *libgtk-3-0* && $1 == *libwebkit2gtk-4.* ]]' _ "$depends"
+expected_files="./usr/bin/aimonitor ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg"
+check "deb: contents: binary, desktop entry, metainfo, icons; owned by root" \
+  bash -c 'list=$(dpkg-deb -c "$1"); for f in $2; do grep -q " $f\$" <<<"$list" || { echo "missing $f"; exit 1; }; done; ! grep -v " root/root " <<<"$list"' _ "$deb" "$expected_files"
+
+if [ "$(id -u)" != 0 ]; then
+  skip "deb: dpkg -i / dpkg -r — needs root"
+elif dpkg-query -W -f='${Status}' aimonitor 2>/dev/null | grep -q 'ok installed'; then
+  skip "deb: dpkg -i / dpkg -r — an aimonitor package is already installed here; not touching it"
+else
+  check "deb: dpkg -i installs it" dpkg -i "$deb"
+  check "deb: installed files are in place" \
+    bash -c 'for f in $1; do [ -e "${f#.}" ] || { echo "missing ${f#.}"; exit 1; }; done' _ "$expected_files"
+  check "deb: /usr/bin/aimonitor version prints '$version'" \
+    bash -c '/usr/bin/aimonitor version | grep -qF "aimonitor $1 "' _ "$version"
+  check "deb: dpkg -r removes it" dpkg -r aimonitor
+  check "deb: no file and no package state left" \
+    bash -c 'for f in $1; do [ ! -e "${f#.}" ] || { echo "left ${f#.}"; exit 1; }; done; ! dpkg-query -W -f="\${Status}" aimonitor 2>/dev/null | grep -q installed' _ "$expected_files"
+  dpkg -P aimonitor >/dev/null 2>&1 || true
+fi
+
+echo "package-test: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
