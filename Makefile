@@ -59,7 +59,7 @@ frontend/dist/index.html: $(NPM_STAMP) $(BINDINGS) $(FE_SRC)
 	@touch frontend/dist/.gitkeep
 
 $(BIN): $(GO_SRC) frontend/dist/index.html
-	@$(WAILS) build -s -skipbindings -ldflags "$(LDFLAGS)" -o aimonitor >/tmp/aimonitor-build.log 2>&1 || { cat /tmp/aimonitor-build.log; exit 1; }
+	@$(WAILS) build -m -s -skipbindings -ldflags "$(LDFLAGS)" -o aimonitor >/tmp/aimonitor-build.log 2>&1 || { cat /tmp/aimonitor-build.log; exit 1; }
 	@echo "built $(BIN) $(VERSION)"
 
 build: setup $(BIN) ## build build/bin/aimonitor
@@ -73,7 +73,7 @@ run: build ## open the app for real use (your own accounts)
 	@$(BIN)
 
 dev: setup $(BINDINGS) ## live-reloading development window (wails dev)
-	@$(WAILS) dev -ldflags "$(LDFLAGS)"
+	@$(WAILS) dev -m -ldflags "$(LDFLAGS)"
 
 ## ---------------------------------------------------------------- test
 vet: setup-go

@@ -22,7 +22,7 @@ func (a *App) SetMode(mode string) (string, error) {
 		setDecorated(true)
 		runtime.WindowSetMinSize(ctx, 640, 480)
 		runtime.WindowSetSize(ctx, panelWidth, panelHeight)
-		runtime.WindowCenter(ctx)
+		a.centerOnScreen(panelWidth, panelHeight)
 	default:
 		return "", fmt.Errorf("unknown window mode %q (use mini or panel)", mode)
 	}
@@ -61,4 +61,20 @@ func (a *App) Quit() error {
 		runtime.Quit(ctx)
 	}
 	return nil
+}
+
+// centerOnScreen places a w×h window in the middle of the current screen.
+// WindowCenter would measure the window before GTK applies the new size.
+func (a *App) centerOnScreen(w, h int) {
+	ctx := a.wailsCtx()
+	screens, err := runtime.ScreenGetAll(ctx)
+	if err != nil {
+		return
+	}
+	for _, s := range screens {
+		if s.IsCurrent || s.IsPrimary {
+			runtime.WindowSetPosition(ctx, max(0, (s.Size.Width-w)/2), max(0, (s.Size.Height-h)/2))
+			return
+		}
+	}
 }

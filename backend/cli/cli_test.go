@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aimonitor/aimonitor/backend/service"
 )
@@ -184,3 +186,38 @@ func TestNoArgsOpensGUI(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestSimRefusesNonLoopback(t *testing.T) {
+	r := run(t, sandboxEnv(t), "sim", "--listen", "0.0.0.0:0")
+	if r.code == 0 || !strings.Contains(r.stderr, "only loopback") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestSimServesAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"sim", "--listen", "127.0.0.1:0"}, Deps{Stdout: &out, Stderr: &out, Environ: sandboxEnv(t)})
+	}()
+	for i := 0; i < 200 && !strings.Contains(out.String(), "AIMONITOR_RELEASES_URL"); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := out.String()
+	if !strings.Contains(s, "export AIMONITOR_API_BASE=http://127.0.0.1:") || strings.Contains(s, "sk-ant-") {
+		t.Fatalf("output: %s", s)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
