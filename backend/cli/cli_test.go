@@ -221,3 +221,27 @@ type syncBuffer struct {
 
 func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestConfigSetAutostartInstallsAndRemovesEntry(t *testing.T) {
+	env := sandboxEnv(t)
+	entry := filepath.Join(strings.TrimPrefix(env[1], "XDG_CONFIG_HOME="), "autostart", "aimonitor.desktop")
+	if r := run(t, env, "config", "set", "autostart", "true"); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	data, err := os.ReadFile(entry)
+	if err != nil || !strings.Contains(string(data), " widget\n") {
+		t.Fatalf("entry: %v\n%s", err, data)
+	}
+	if r := run(t, env, "config", "set", "autostart_run", "daemon"); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if data, _ := os.ReadFile(entry); !strings.Contains(string(data), " daemon\n") {
+		t.Fatalf("entry not switched to the daemon:\n%s", data)
+	}
+	if r := run(t, env, "config", "set", "autostart", "false"); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if _, err := os.Stat(entry); !os.IsNotExist(err) {
+		t.Fatalf("entry still present: %v", err)
+	}
+}

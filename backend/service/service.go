@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aimonitor/aimonitor/backend/autostart"
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/paths"
@@ -32,6 +33,7 @@ type Service struct {
 	Paths   paths.Paths
 	Log     *slog.Logger
 	environ []string
+	goos    string
 
 	mu       sync.Mutex
 	cfg      *config.Loaded
@@ -74,7 +76,7 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Paths: p, Log: log, environ: o.Environ, cfg: cfg, closeLog: closeLog}, nil
+	return &Service{Paths: p, Log: log, environ: o.Environ, goos: o.GOOS, cfg: cfg, closeLog: closeLog}, nil
 }
 
 // Environ is the environment this service was built from.
@@ -87,12 +89,38 @@ func (s *Service) Config() *config.Loaded {
 	return s.cfg
 }
 
-// SetConfig validates and saves one key, then reloads.
+// SetConfig validates and saves one key, then reloads. Keys with an effect
+// outside aimonitor (autostart) are applied here, so the CLI and the
+// settings pane behave the same.
 func (s *Service) SetConfig(key, value string) (*config.Loaded, error) {
 	if err := config.Set(s.Paths.ConfigFile, key, value); err != nil {
 		return nil, err
 	}
-	return s.ReloadConfig()
+	cfg, err := s.ReloadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if key == "autostart" || key == "autostart_run" {
+		entry, err := s.Autostart()
+		if err == nil {
+			err = entry.Apply(cfg.Autostart, cfg.AutostartRun)
+		}
+		if err != nil {
+			return cfg, fmt.Errorf("saved %s, but the login entry could not be updated: %w", key, err)
+		}
+	}
+	return cfg, nil
+}
+
+// Autostart locates this user's start-at-login entry.
+func (s *Service) Autostart() (autostart.Entry, error) {
+	return autostart.ForEnv(s.goos, func(k string) string { v, _ := lookupIn(s.environ)(k); return v }, os.Executable)
+}
+
+// Getenv reads a variable from this service's environment.
+func (s *Service) Getenv(key string) string {
+	v, _ := lookupIn(s.environ)(key)
+	return v
 }
 
 // ReloadConfig re-reads the file (after another process changed it).
