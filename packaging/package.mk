@@ -5,6 +5,10 @@
 
 DEB_VERSION  := $(shell bash -c 'source packaging/common.sh && debian_version "$(VERSION)"' 2>/dev/null || echo invalid)
 APPIMAGE     := build/bin/aimonitor-$(VERSION)-x86_64.AppImage
+# The same app linked against WebKitGTK 4.1 (libsoup 3), for distributions
+# that no longer ship 4.0 (Debian 13, Ubuntu 24.04 and later).
+BIN41        := build/bin/aimonitor-webkit41
+APPIMAGE41   := build/bin/aimonitor-$(VERSION)-webkit41-x86_64.AppImage
 DEB          := build/bin/aimonitor_$(DEB_VERSION)_amd64.deb
 RUNTIME      := build/bin/appimage-runtime
 ICON_SIZES   := 16 22 24 32 48 64 128 256 512
@@ -14,7 +18,7 @@ LINUX_ASSETS := $(wildcard build/linux/* build/linux/icons/*) build/appicon.svg 
 # build and run), dpkg-shlibdeps, validators for the desktop entry and the
 # AppStream file, rsvg-convert for the icons.
 PKG_APT := gcc libc6-dev libsquashfuse-dev libfuse3-dev zlib1g-dev liblz4-dev liblzo2-dev libzstd-dev liblzma-dev \
-	squashfs-tools fuse3 dpkg-dev desktop-file-utils appstream librsvg2-bin util-linux
+	squashfs-tools fuse3 dpkg-dev desktop-file-utils appstream librsvg2-bin util-linux libwebkit2gtk-4.1-dev
 
 RUNTIME_LIBS := -lsquashfuse_ll -lfuse3 -lzstd -lz -llz4 -llzo2 -llzma -lpthread
 
@@ -43,18 +47,25 @@ $(RUNTIME): packaging/runtime/runtime.c
 $(APPIMAGE): $(BIN) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
 	@packaging/mkappimage.sh $(BIN) $(RUNTIME) $(VERSION) $@
 
+$(BIN41): $(GO_SRC) frontend/dist/index.html
+	@$(WAILS) build -s -skipbindings -tags webkit2_41 -ldflags "$(LDFLAGS)" -o $(notdir $@) >/tmp/aimonitor-build41.log 2>&1 || { cat /tmp/aimonitor-build41.log; exit 1; }
+	@echo "built $@ $(VERSION) (WebKitGTK 4.1)"
+
+$(APPIMAGE41): $(BIN41) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
+	@packaging/mkappimage.sh $(BIN41) $(RUNTIME) $(VERSION) $@
+
 $(DEB): $(BIN) $(LINUX_ASSETS) packaging/mkdeb.sh
 	@packaging/mkdeb.sh $(BIN) $(VERSION) $@
 
 # A binary built before the last tag still carries the old version: rebuild
 # it rather than package a wrong `aimonitor version`.
-package: setup setup-package ## build the AppImage and the .deb into build/bin
+package: setup setup-package ## build the AppImages (WebKitGTK 4.0 and 4.1) and the .deb into build/bin
 	@[ "$(DEB_VERSION)" != invalid ] || { echo "package: cannot turn version '$(VERSION)' into a Debian version" >&2; exit 1; }
-	@$(BIN) version 2>/dev/null | grep -qF ' $(VERSION) ' || rm -f $(BIN)
-	@$(MAKE) -f $(firstword $(MAKEFILE_LIST)) $(BIN) $(APPIMAGE) $(DEB)
+	@for b in $(BIN) $(BIN41); do $$b version 2>/dev/null | grep -qF ' $(VERSION) ' || rm -f $$b; done
+	@$(MAKE) -f $(firstword $(MAKEFILE_LIST)) $(BIN) $(BIN41) $(APPIMAGE) $(APPIMAGE41) $(DEB)
 
 package-test: package ## build both packages, then test them (AppImage runs, FUSE, Xvfb window, dpkg -i/-r)
-	@packaging/test.sh $(APPIMAGE) $(DEB) $(VERSION) $(RUNTIME)
+	@packaging/test.sh $(APPIMAGE) $(DEB) $(VERSION) $(RUNTIME) $(APPIMAGE41)
 
 # Wails only builds darwin apps on a Mac: elsewhere `wails build -platform
 # darwin/...` prints a warning and exits 0 having built nothing, so this

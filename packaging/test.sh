@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test.sh APPIMAGE DEB VERSION RUNTIME: check the built packages the way a
+# test.sh APPIMAGE DEB VERSION RUNTIME [APPIMAGE_WEBKIT41]: check the built packages the way a
 # user meets them (`make package-test` builds them first): the AppImage's
 # format, extraction, runs through FUSE and through extract-and-run, the
 # widget window from the AppImage under Xvfb, and the .deb installed and
@@ -8,6 +8,7 @@
 # reason printed, never passed.
 set -uo pipefail
 appimage=$(readlink -f "$1") deb=$(readlink -f "$2") version=$3 runtime=$(readlink -f "$4")
+appimage41=${5:+$(readlink -f "$5")}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=packaging/common.sh
 source "$repo/packaging/common.sh"
@@ -181,13 +182,10 @@ fi
 # ------------------------------------------------------ widget under Xvfb
 # The widget from the AppImage, run like a user would: no arguments, in a
 # throw-away HOME and keyring, on a private X display.
-if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null; then
-  skip "widget from the AppImage under Xvfb — needs Xvfb and xdotool (make setup)"
-else
-  cat >"$work/widget.sh" <<'WIDGET'
+cat >"$work/widget.sh" <<'WIDGET'
 set -u
-ai=$1 version=$2 log=$3
-TMPDIR=$4 setsid "$ai" >"$log" 2>&1 &
+ai=$1 log=$2
+TMPDIR=$3 setsid "$ai" >"$log" 2>&1 &
 pid=$!
 win=
 for _ in $(seq 300); do
@@ -217,22 +215,50 @@ echo "appdir=$appdir"
 echo "env_ok=$env_ok"
 echo "mount_gone=$gone"
 WIDGET
+
+# widget_test LABEL APPIMAGE: open the widget from APPIMAGE and check it.
+widget_test() {
+  local label=$1 image=$2 report
   report=$(AIMONITOR_FORCE_XVFB=1 "$repo/scripts/with-display" "$repo/scripts/sandbox" \
-    bash "$work/widget.sh" "$ai" "$version" "$work/widget.log" "$rt_tmp" 2>&1)
+    bash "$work/widget.sh" "$image" "$work/widget.log" "$rt_tmp" 2>&1)
   get() { sed -n "s/^$1=//p" <<<"$report" | head -n1; }
-  check "widget: the AppImage opens the 'aimonitor' window under Xvfb ($(get geometry))" \
+  check "$label: the AppImage opens the 'aimonitor' window under Xvfb ($(get geometry))" \
     bash -c '[ "$1" != none ] && [ -n "$1" ]' _ "$(get window)"
   if [ -z "$fuse_reason" ]; then
-    check "widget: the app runs from the FUSE mount ($(get exe))" \
+    check "$label: the app runs from the FUSE mount ($(get exe))" \
       bash -c '[[ $1 == "$2"/.mount_* && $1 == */usr/bin/aimonitor ]]' _ "$(get exe)" "$rt_tmp"
   fi
-  check "widget: APPIMAGE and APPDIR are set for the app" \
+  check "$label: APPIMAGE and APPDIR are set for the app" \
     bash -c '[ "$1" = yes ] && [ -n "$2" ]' _ "$(get env_ok)" "$(get appdir)"
-  check "widget: mount point / extraction directory removed after kill -- -PGID" \
+  check "$label: mount point / extraction directory removed after kill -- -PGID" \
     bash -c '[ "$1" = yes ]' _ "$(get mount_gone)"
   if [ "$(get window)" = none ] || [ -z "$(get window)" ]; then
     sed 's/^/      /' <<<"$report"
     tail -n 20 "$work/widget.log" 2>/dev/null | sed 's/^/      app: /'
+  fi
+}
+
+if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null; then
+  skip "widget from the AppImage under Xvfb — needs Xvfb and xdotool (make setup)"
+else
+  widget_test widget "$ai"
+fi
+
+# ------------------------------------------ WebKitGTK 4.1 variant (optional)
+if [ -z "$appimage41" ]; then
+  skip "WebKitGTK 4.1 AppImage — not given"
+elif ! ldconfig -p | grep -q 'libwebkit2gtk-4.1.so.0'; then
+  skip "WebKitGTK 4.1 AppImage — libwebkit2gtk-4.1-0 is not installed here"
+else
+  ai41="$dir/aimonitor-webkit41.AppImage"
+  cp "$appimage41" "$ai41"
+  check "webkit41: the AppImage links WebKitGTK 4.1, not 4.0" \
+    bash -c 'cd "$2" && TMPDIR="$3" "$1" --appimage-extract usr/bin/aimonitor >/dev/null && l=$(ldd squashfs-root/usr/bin/aimonitor) && rm -rf squashfs-root && grep -q "libwebkit2gtk-4.1" <<<"$l" && ! grep -q "libwebkit2gtk-4.0" <<<"$l"' _ "$ai41" "$work" "$rt_tmp"
+  out=$(cd "$work" && TMPDIR="$rt_tmp" "$ai41" version 2>&1)
+  check "webkit41: ./aimonitor-webkit41.AppImage version prints '$version'" \
+    bash -c '[[ $1 == "aimonitor $2 "* ]]' _ "$out" "$version"
+  if command -v Xvfb >/dev/null && command -v xdotool >/dev/null; then
+    widget_test webkit41 "$ai41"
   fi
 fi
 
@@ -260,6 +286,16 @@ else
   check "deb: no file and no package state left" \
     bash -c 'for f in $1; do [ ! -e "${f#.}" ] || { echo "left ${f#.}"; exit 1; }; done; ! dpkg-query -W -f="\${Status}" aimonitor 2>/dev/null | grep -q installed' _ "$expected_files"
   dpkg -P aimonitor >/dev/null 2>&1 || true
+fi
+
+# ------------------------------------------------------------------ macOS
+# Wails' darwin build exits 0 having built nothing off a Mac: the target
+# must refuse instead.
+if [ "$(uname -s)" != Darwin ]; then
+  mk=(make -C "$repo" --no-print-directory)
+  grep -q '^include packaging/package.mk' "$repo/Makefile" || mk+=(-f Makefile -f packaging/package.mk)
+  check "macOS: make package-macos on $(uname -s) stops with a clear message and a non-zero exit" \
+    bash -c 'out=$("$@" package-macos 2>&1); rc=$?; echo "$out"; [ $rc -ne 0 ] && grep -q "must run on macOS" <<<"$out"' _ "${mk[@]}"
 fi
 
 echo "package-test: $passed passed, $failed failed, $skipped skipped"
