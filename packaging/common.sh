@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # common.sh: helpers shared by mkappimage.sh and mkdeb.sh (sourced, not run).
 
 # plain_version v1.2.3-rc.1 → 1.2.3-rc.1 (metadata wants no leading v).

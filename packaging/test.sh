@@ -30,7 +30,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/aimonitor-pkgtest.XXXXXX")
 chmod 755 "$work"
 cleanup() {
   # Never leave a mount or a process of ours behind.
-  grep -o " $work[^ ]*" /proc/mounts 2>/dev/null | while read -r m; do umount -l "$m" 2>/dev/null; done
+  grep -o " ${work}[^ ]*" /proc/mounts 2>/dev/null | while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -146,6 +146,7 @@ else
     ' _ "$work" "$rt_tmp" "$ai" >"$user_log" 2>&1; then
     check "FUSE as an ordinary user (uid 65534) via fusermount3: version, no fallback" \
       bash -c 'grep -q "^aimonitor $2 " "$1" && ! grep -q "cannot mount" "$1"' _ "$user_log" "$version"
+    check "FUSE as an ordinary user: fusermount3 unmounted, mount point removed" tmp_empty
   elif [ $? -eq 99 ]; then
     skip "FUSE as an ordinary user — cannot make a private /dev/fuse here: $(tr '\n' ' ' <"$user_log")"
   else
