@@ -34,3 +34,47 @@ export interface AppState {
   settings: SettingField[];
   accounts: unknown[];
 }
+
+/** One usage window as the endpoint reports it (utilization 0..100). */
+export interface UsageWindow {
+  utilization: number;
+  resets_at: string | null;
+}
+
+export interface ExtraUsage {
+  is_enabled: boolean;
+  monthly_limit: number | null; // cents
+  used_credits: number | null; // cents
+  utilization: number | null;
+  currency: string | null;
+}
+
+export interface AccountUsage {
+  five_hour?: UsageWindow | null;
+  seven_day?: UsageWindow | null;
+  seven_day_opus?: UsageWindow | null;
+  seven_day_sonnet?: UsageWindow | null;
+  extra_usage?: ExtraUsage | null;
+  fetched_at: string | null;
+  /** When the binding window fills at the current pace, if it will before it resets. */
+  predicted_exhausted_at?: string | null;
+  /** Which window the prediction is about ("five_hour" | "seven_day"). */
+  predicted_window?: string | null;
+  /** Percentage points per hour on the 5-hour window; >0 rising. */
+  burn_rate_5h?: number | null;
+}
+
+export interface Account {
+  id: number;
+  label: string;
+  email: string;
+  organization: string;
+  subscription: string;
+  active: boolean;
+  needs_relogin: boolean;
+  relogin_reason?: string;
+  cooldown_until?: string | null;
+  last_used_at?: string | null;
+  stale?: boolean;
+  usage: AccountUsage | null;
+}
