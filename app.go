@@ -66,6 +66,7 @@ func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) erro
 		Bind:                     []any{app},
 		EnableDefaultContextMenu: false,
 		Linux: &linux.Options{
+			Icon:                appIcon,
 			WindowIsTranslucent: true,
 			WebviewGpuPolicy:    linux.WebviewGpuPolicyNever,
 			ProgramName:         "aimonitor",
