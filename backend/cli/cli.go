@@ -131,7 +131,7 @@ Run it without arguments to open the widget.`,
 	}
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")
 	root.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
-	root.AddCommand(a.versionCommand(), a.configCommand(), a.widgetCommand(), a.demoCommand(), a.simCommand())
+	root.AddCommand(a.versionCommand(), a.configCommand(), a.widgetCommand(), a.demoCommand(), a.simCommand(), a.updateCommand())
 	return root
 }
 

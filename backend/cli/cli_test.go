@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
+	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/service"
 )
 
@@ -243,5 +246,44 @@ func TestConfigSetAutostartInstallsAndRemovesEntry(t *testing.T) {
 	}
 	if _, err := os.Stat(entry); !os.IsNotExist(err) {
 		t.Fatalf("entry still present: %v", err)
+	}
+}
+
+func TestUpdateCheckAgainstSimulator(t *testing.T) {
+	s := sim.New(clock.NewFake(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)))
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	env := append(sandboxEnv(t), SimEnv(srv.URL)...)
+	r := run(t, env, "update", "check", "--json")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	var res struct {
+		Current, Latest, URL string
+		UpdateAvailable      bool `json:"update_available"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err, r.stdout)
+	}
+	if res.Latest != "v1.0.0" || res.URL == "" {
+		t.Fatalf("%+v", res)
+	}
+	// Off means off: no request reaches the simulator.
+	before := s.Log().Count(sim.EndpointReleases, 0)
+	run(t, env, "config", "set", "auto_update.enabled", "false")
+	r = run(t, env, "update", "check")
+	if r.code == 0 || !strings.Contains(r.stderr, "release checks are off") {
+		t.Fatalf("%+v", r)
+	}
+	if after := s.Log().Count(sim.EndpointReleases, 0); after != before {
+		t.Fatalf("a request was made while checks were off (%d → %d)", before, after)
+	}
+}
+
+func TestOverrideToForeignHostFailsBeforeAnyRequest(t *testing.T) {
+	env := append(sandboxEnv(t), "AIMONITOR_RELEASES_URL=https://exfil.invalid/releases")
+	r := run(t, env, "update", "check")
+	if r.code == 0 || !strings.Contains(r.stderr, `host "exfil.invalid" is not allowed`) {
+		t.Fatalf("%+v", r)
 	}
 }
