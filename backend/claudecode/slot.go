@@ -1,0 +1,441 @@
+// Package claudecode reads and writes the two places Claude Code keeps its
+// login: the live credential ("the live slot": ~/.claude/.credentials.json
+// on Linux, a Keychain item on macOS) and the identity of that login
+// (oauthAccount in ~/.claude.json). It writes the way Claude Code does —
+// atomically, 0600, under Claude Code's own directory locks — and changes
+// only what it must: a rewrite of .claude.json patches the oauthAccount
+// member and keeps every other byte; a rewrite of the credential keeps
+// every member it does not own.
+//
+// Token bytes pass through here as []byte and are never logged or put in
+// an error.
+package claudecode
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/paths"
+)
+
+// Env is what Claude Code takes from its environment to find its files.
+type Env struct {
+	Home string // $HOME; required
+	// ConfigDir is CLAUDE_CONFIG_DIR exactly as set, "" when unset. It
+	// decides where the files are and, on macOS, the Keychain item's name.
+	ConfigDir string
+	GOOS      string // runtime.GOOS when empty
+	// KeychainAccount is the Keychain account of the macOS live slot;
+	// keyring.UserAccount() when empty.
+	KeychainAccount string
+}
+
+// EnvFrom builds an Env from an environment lookup (os.LookupEnv, or a
+// service's recorded environment).
+func EnvFrom(lookup func(string) (string, bool), goos string) (Env, error) {
+	home, _ := lookup("HOME")
+	if home == "" {
+		return Env{}, errors.New("HOME is not set, so aimonitor cannot find Claude Code's files")
+	}
+	dir, _ := lookup("CLAUDE_CONFIG_DIR")
+	return Env{Home: home, ConfigDir: dir, GOOS: goos}, nil
+}
+
+// Options configure New.
+type Options struct {
+	Env Env
+	// Keyring holds the live slot on macOS. Ignored elsewhere.
+	Keyring keyring.Keyring
+	Clock   clock.Clock  // clock.Real{} when nil
+	Log     *slog.Logger // discards when nil
+	// LockWait bounds the wait for each of Claude Code's locks. Default
+	// DefaultLockWait.
+	LockWait time.Duration
+	// ReadTries and ReadRetryDelay bound how long a read waits for a file
+	// that is caught half-written. Defaults 5 and 100 ms.
+	ReadTries      int
+	ReadRetryDelay time.Duration
+}
+
+// DefaultLockWait is longer than the stale threshold of the short locks,
+// so a lock left by a crashed Claude Code is cleared within one wait.
+const DefaultLockWait = 20 * time.Second
+
+// Slot is Claude Code's login on this machine: the live credential and the
+// identity. It is safe for concurrent use; concurrent writers are kept apart
+// by Claude Code's locks (callers that need more serialise themselves).
+type Slot struct {
+	env        Env
+	configDir  string // absolute
+	home       string
+	keychain   keyring.Keyring
+	kcService  string
+	kcAccount  string
+	clk        clock.Clock
+	log        *slog.Logger
+	lockWait   time.Duration
+	readTries  int
+	readDelay  time.Duration
+	useKeyring bool
+}
+
+// New returns the slot for env. It touches no file.
+func New(o Options) (*Slot, error) {
+	if o.Env.Home == "" {
+		return nil, errors.New("claudecode: HOME is not set, so aimonitor cannot find Claude Code's files")
+	}
+	if o.Env.GOOS == "" {
+		o.Env.GOOS = runtime.GOOS
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.LockWait <= 0 {
+		o.LockWait = DefaultLockWait
+	}
+	if o.ReadTries <= 0 {
+		o.ReadTries = 5
+	}
+	if o.ReadRetryDelay <= 0 {
+		o.ReadRetryDelay = 100 * time.Millisecond
+	}
+	s := &Slot{env: o.Env, home: o.Env.Home, clk: o.Clock, log: o.Log, lockWait: o.LockWait, readTries: o.ReadTries, readDelay: o.ReadRetryDelay}
+	dir := o.Env.ConfigDir
+	if dir == "" {
+		dir = filepath.Join(o.Env.Home, ".claude")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("claudecode: CLAUDE_CONFIG_DIR: %w", err)
+	}
+	s.configDir = abs
+	if o.Env.GOOS == "darwin" {
+		if o.Keyring == nil {
+			return nil, errors.New("claudecode: on macOS Claude Code's login lives in the Keychain, and no keyring was given")
+		}
+		s.useKeyring = true
+		s.keychain = o.Keyring
+		s.kcService = keyring.ClaudeCodeService(o.Env.ConfigDir)
+		s.kcAccount = o.Env.KeychainAccount
+		if s.kcAccount == "" {
+			s.kcAccount = keyring.UserAccount()
+		}
+	}
+	return s, nil
+}
+
+// ConfigDir is Claude Code's configuration directory (~/.claude).
+func (s *Slot) ConfigDir() string { return s.configDir }
+
+// CredentialsPath is the credential file, or "" when the live slot is a
+// Keychain item.
+func (s *Slot) CredentialsPath() string {
+	if s.useKeyring {
+		return ""
+	}
+	return filepath.Join(s.configDir, ".credentials.json")
+}
+
+// ConfigPath is the file holding oauthAccount: ~/.claude.json, or
+// $CLAUDE_CONFIG_DIR/.claude.json; a legacy <config dir>/.config.json
+// wins when it exists, as it does for Claude Code.
+func (s *Slot) ConfigPath() string {
+	legacy := filepath.Join(s.configDir, ".config.json")
+	if _, err := os.Stat(legacy); err == nil {
+		return legacy
+	}
+	base := s.home
+	if s.env.ConfigDir != "" {
+		base = s.configDir
+	}
+	return filepath.Join(base, ".claude.json")
+}
+
+// Describe names the live slot for messages.
+func (s *Slot) Describe() string {
+	if s.useKeyring {
+		return fmt.Sprintf("the Keychain item %q", s.kcService)
+	}
+	return s.CredentialsPath()
+}
+
+// ErrNoLogin is returned when Claude Code is not logged in with a Claude
+// subscription (no credential, or one without claudeAiOauth).
+var ErrNoLogin = errors.New("Claude Code is not logged in with a Claude account (run `claude` and /login first)")
+
+// ReadCredentials returns the live credential blob, or nil when there is
+// none. The caller owns (and should zero) the result. A blob that is not
+// valid JSON is re-read a few times, in case it was caught mid-write, and
+// then reported as ErrMalformed.
+func (s *Slot) ReadCredentials(ctx context.Context) ([]byte, error) {
+	return s.readValid(ctx, s.Describe(), s.rawCredentials)
+}
+
+func (s *Slot) rawCredentials(ctx context.Context) ([]byte, error) {
+	if s.useKeyring {
+		b, err := s.keychain.Get(ctx, s.kcService, s.kcAccount)
+		if errors.Is(err, keyring.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading Claude Code's login from the Keychain: %w", err)
+		}
+		return b, nil
+	}
+	return readFileIfExists(s.CredentialsPath())
+}
+
+// ReadConfig returns the bytes of .claude.json (nil when there is none),
+// checked to be one JSON object.
+func (s *Slot) ReadConfig(ctx context.Context) ([]byte, error) {
+	path := s.ConfigPath()
+	return s.readValid(ctx, path, func(context.Context) ([]byte, error) { return readFileIfExists(path) })
+}
+
+// ReadIdentity returns the oauthAccount of .claude.json, nil when there is
+// none.
+func (s *Slot) ReadIdentity(ctx context.Context) (*Identity, error) {
+	data, err := s.ReadConfig(ctx)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	id, err := identityOf(data)
+	if err != nil {
+		return nil, fmt.Errorf("Claude Code's %s: %w", s.ConfigPath(), err)
+	}
+	return id, nil
+}
+
+// readValid reads with read until the content is empty or one JSON object,
+// retrying a bounded number of times. Empty content (a file truncated by a
+// writer that is not atomic) that stays empty counts as absent.
+func (s *Slot) readValid(ctx context.Context, what string, read func(context.Context) ([]byte, error)) ([]byte, error) {
+	var lastErr error
+	for try := 0; try < s.readTries; try++ {
+		if try > 0 {
+			t := s.clk.NewTimer(s.readDelay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-t.C():
+			}
+		}
+		data, err := read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if data == nil {
+			return nil, nil
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			lastErr = nil
+			clear(data)
+			continue
+		}
+		if _, err := scanObject(data); err != nil {
+			clear(data)
+			lastErr = err
+			continue
+		}
+		return data, nil
+	}
+	if lastErr == nil {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%s is %w (%v); aimonitor changed nothing — fix or move it, or log in again with Claude Code", what, ErrMalformed, lastErr)
+}
+
+func readFileIfExists(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Lock paths, as Claude Code names them.
+func (s *Slot) configLock() dirLock {
+	return dirLock{path: s.ConfigPath() + ".lock", stale: configLockStale}
+}
+
+func (s *Slot) storageLock() dirLock {
+	return dirLock{path: filepath.Join(s.configDir, ".storage-write"), stale: storageLockStale}
+}
+
+func (s *Slot) refreshLocks() []dirLock {
+	real, err := filepath.EvalSymlinks(s.configDir)
+	if err != nil {
+		real = s.configDir
+	}
+	return []dirLock{
+		{path: filepath.Join(s.configDir, ".oauth_refresh.lock"), stale: refreshLockStale},
+		{path: real + ".lock", stale: refreshLockStale},
+	}
+}
+
+func (s *Slot) ensureConfigDir() error {
+	if err := os.MkdirAll(s.configDir, 0o700); err != nil {
+		return fmt.Errorf("creating Claude Code's directory %s: %w", s.configDir, err)
+	}
+	return nil
+}
+
+// LockRefresh takes Claude Code's token-refresh locks
+// (<config dir>/.oauth_refresh.lock, then <config dir>.lock, the
+// legacy ~/.claude.lock) so no Claude Code refreshes the live login while
+// the caller replaces or refreshes it. Call the returned function to
+// release them.
+func (s *Slot) LockRefresh(ctx context.Context) (func(), error) {
+	if err := s.ensureConfigDir(); err != nil {
+		return nil, err
+	}
+	return acquireAll(ctx, s.refreshLocks(), s.lockWait, s.clk, s.log)
+}
+
+// UpdateCredentials replaces the live credential under Claude Code's
+// storage lock: fn gets the current blob (nil when none; do not keep it)
+// and returns the new one, or nil to remove the credential. A current blob
+// that is malformed stops the update before fn runs.
+func (s *Slot) UpdateCredentials(ctx context.Context, fn func(current []byte) ([]byte, error)) error {
+	if err := s.ensureConfigDir(); err != nil {
+		return err
+	}
+	release, err := acquireAll(ctx, []dirLock{s.storageLock()}, s.lockWait, s.clk, s.log)
+	if err != nil {
+		return err
+	}
+	defer release()
+	current, err := s.ReadCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	defer clear(current)
+	next, err := fn(current)
+	if err != nil {
+		return err
+	}
+	defer clear(next)
+	if s.useKeyring {
+		if next == nil {
+			err := s.keychain.Delete(ctx, s.kcService, s.kcAccount)
+			if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+				return fmt.Errorf("removing Claude Code's login from the Keychain: %w", err)
+			}
+			return nil
+		}
+		if err := s.keychain.Set(ctx, s.kcService, s.kcAccount, s.kcService, next); err != nil {
+			return fmt.Errorf("writing Claude Code's login to the Keychain: %w", err)
+		}
+		return nil
+	}
+	path := s.CredentialsPath()
+	if next == nil {
+		if err := os.Remove(resolveLink(path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing %s: %w", path, err)
+		}
+		return nil
+	}
+	if err := paths.WriteFileAtomic(resolveLink(path), next); err != nil {
+		return fmt.Errorf("writing Claude Code's credentials: %w", err)
+	}
+	return nil
+}
+
+// SetIdentityRaw sets oauthAccount in .claude.json to raw (nil removes the
+// member) under Claude Code's .claude.json.lock, keeping every other byte of
+// the file. It returns the previous raw value (nil when there was none) for
+// a rollback. A malformed .claude.json is left alone.
+func (s *Slot) SetIdentityRaw(ctx context.Context, raw []byte) (prev []byte, err error) {
+	path := s.ConfigPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
+	}
+	release, err := acquireAll(ctx, []dirLock{s.configLock()}, s.lockWait, s.clk, s.log)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	data, err := s.ReadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		data = []byte("{}\n")
+	}
+	o, err := scanObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s is %w (%v); aimonitor changed nothing", path, ErrMalformed, err)
+	}
+	if v := o.value(IdentityKey); v != nil {
+		prev = append([]byte(nil), v...)
+	}
+	var next []byte
+	if raw == nil {
+		next, err = deleteMember(data, IdentityKey)
+	} else {
+		next, err = setMember(data, IdentityKey, raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("updating %s: %w", path, err)
+	}
+	if bytes.Equal(next, data) {
+		return prev, nil
+	}
+	if err := paths.WriteFileAtomic(resolveLink(path), next); err != nil {
+		return nil, fmt.Errorf("writing Claude Code's %s: %w", path, err)
+	}
+	return prev, nil
+}
+
+// resolveLink follows a symlinked file (dotfile managers link
+// ~/.claude.json), so an atomic rename replaces the target and keeps the
+// link.
+func resolveLink(path string) string {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := filepath.EvalSymlinks(path); err == nil {
+			return target
+		}
+	}
+	return path
+}
+
+// SameBlob reports whether two credential blobs hold the same login: the
+// same claudeAiOauth bytes, or failing that (a re-serialised file) the same
+// refresh token.
+func SameBlob(a, b []byte) bool {
+	oa, ob := OAuthBytes(a), OAuthBytes(b)
+	if oa == nil || ob == nil {
+		return false
+	}
+	if bytes.Equal(oa, ob) {
+		return true
+	}
+	ca, err := ParseCredentials(a)
+	if err != nil {
+		return false
+	}
+	defer ca.Zero()
+	cb, err := ParseCredentials(b)
+	if err != nil {
+		return false
+	}
+	defer cb.Zero()
+	return len(ca.RefreshToken) > 0 && bytes.Equal(ca.RefreshToken, cb.RefreshToken)
+}
