@@ -78,3 +78,64 @@ export interface Account {
   stale?: boolean;
   usage: AccountUsage | null;
 }
+
+export interface PendingSwap {
+  from: string;
+  to: string;
+  fires_at: string;
+  reason: string;
+}
+
+/** The poller's status document, pushed on every change. */
+export interface Status {
+  accounts: Account[];
+  pending_swap: PendingSwap | null;
+  next_poll_at: string | null;
+  last_error: string | null;
+  /** Who polls: this window, the headless daemon, or nobody yet. */
+  poller: 'widget' | 'daemon' | 'none';
+  heartbeat: string | null;
+}
+
+export interface SwitchProgress {
+  label: string;
+  step: string; // human words: "refreshing the login", "writing Claude Code's credentials"…
+  done: boolean;
+  error?: string;
+}
+
+export type CapturePhase = 'waiting' | 'detected' | 'saved' | 'failed' | 'cancelled' | 'timeout';
+
+export interface AddProgress {
+  label: string;
+  phase: CapturePhase;
+  message: string;
+  email?: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  ts: string;
+  from: string;
+  to: string;
+  trigger: 'manual' | 'auto' | 'external' | 'restore' | string;
+  reason: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface UpdateInfo {
+  current: string;
+  latest: string;
+  update_available: boolean;
+  url?: string;
+  published_at?: string;
+  checked_at?: string;
+  error?: string;
+}
+
+export interface HistoryPoint {
+  ts: string;
+  five_hour: number | null;
+  seven_day: number | null;
+}
