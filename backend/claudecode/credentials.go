@@ -208,3 +208,18 @@ func WithLogin(live, stash []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// MachinePart returns blob without its login members: what belongs to the
+// machine rather than the account. Two blobs whose machine parts are equal
+// differ only in the login they hold. A malformed blob gives nil.
+func MachinePart(blob []byte) []byte {
+	out := blob
+	for _, key := range loginKeys {
+		next, err := deleteMember(out, key)
+		if err != nil {
+			return nil
+		}
+		out = next
+	}
+	return bytes.TrimSpace(out)
+}

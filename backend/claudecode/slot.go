@@ -314,24 +314,42 @@ func (s *Slot) LockRefresh(ctx context.Context) (func(), error) {
 // and returns the new one, or nil to remove the credential. A current blob
 // that is malformed stops the update before fn runs.
 func (s *Slot) UpdateCredentials(ctx context.Context, fn func(current []byte) ([]byte, error)) error {
+	_, err := s.updateCredentials(ctx, fn)
+	return err
+}
+
+// updateCredentials is UpdateCredentials that also returns the previous
+// blob (owned by the caller) for a rollback.
+func (s *Slot) updateCredentials(ctx context.Context, fn func(current []byte) ([]byte, error)) (previous []byte, err error) {
 	if err := s.ensureConfigDir(); err != nil {
-		return err
+		return nil, err
 	}
 	release, err := acquireAll(ctx, []dirLock{s.storageLock()}, s.lockWait, s.clk, s.log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer release()
 	current, err := s.ReadCredentials(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer clear(current)
 	next, err := fn(current)
 	if err != nil {
-		return err
+		clear(current)
+		return nil, err
 	}
 	defer clear(next)
+	if err := s.writeCredentials(ctx, current, next); err != nil {
+		clear(current)
+		return nil, err
+	}
+	return current, nil
+}
+
+func (s *Slot) writeCredentials(ctx context.Context, current, next []byte) error {
+	if next != nil && bytes.Equal(next, current) {
+		return nil // nothing to write
+	}
 	if s.useKeyring {
 		if next == nil {
 			err := s.keychain.Delete(ctx, s.kcService, s.kcAccount)
@@ -363,15 +381,24 @@ func (s *Slot) UpdateCredentials(ctx context.Context, fn func(current []byte) ([
 // the file. It returns the previous raw value (nil when there was none) for
 // a rollback. A malformed .claude.json is left alone.
 func (s *Slot) SetIdentityRaw(ctx context.Context, raw []byte) (prev []byte, err error) {
-	path := s.ConfigPath()
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
-	}
-	release, err := acquireAll(ctx, []dirLock{s.configLock()}, s.lockWait, s.clk, s.log)
+	release, err := s.lockConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	return s.setIdentityLocked(ctx, raw)
+}
+
+func (s *Slot) lockConfig(ctx context.Context) (func(), error) {
+	path := s.ConfigPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
+	}
+	return acquireAll(ctx, []dirLock{s.configLock()}, s.lockWait, s.clk, s.log)
+}
+
+func (s *Slot) setIdentityLocked(ctx context.Context, raw []byte) (prev []byte, err error) {
+	path := s.ConfigPath()
 	data, err := s.ReadConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -402,6 +429,42 @@ func (s *Slot) SetIdentityRaw(ctx context.Context, raw []byte) (prev []byte, err
 		return nil, fmt.Errorf("writing Claude Code's %s: %w", path, err)
 	}
 	return prev, nil
+}
+
+// ReplaceLogin switches Claude Code to another login: the credential (fn
+// as in UpdateCredentials) and then oauthAccount (identity, as in
+// SetIdentityRaw). .claude.json.lock is held across both writes and
+// .claude.json is checked first, so a busy or malformed .claude.json stops
+// the switch before anything is written; if writing the identity fails
+// anyway, the previous credential is put back. Callers should hold
+// LockRefresh. It returns the previous oauthAccount.
+func (s *Slot) ReplaceLogin(ctx context.Context, fn func(current []byte) ([]byte, error), identity []byte) (prevIdentity []byte, err error) {
+	release, err := s.lockConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if _, err := s.ReadConfig(ctx); err != nil {
+		return nil, err
+	}
+	previous, err := s.updateCredentials(ctx, fn)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(previous)
+	prevIdentity, err = s.setIdentityLocked(ctx, identity)
+	if err != nil {
+		if _, rerr := s.updateCredentials(context.WithoutCancel(ctx), func([]byte) ([]byte, error) {
+			if previous == nil {
+				return nil, nil
+			}
+			return append([]byte(nil), previous...), nil
+		}); rerr != nil {
+			return nil, fmt.Errorf("%w; putting the previous credential back also failed: %w", err, rerr)
+		}
+		return nil, err
+	}
+	return prevIdentity, nil
 }
 
 // resolveLink follows a symlinked file (dotfile managers link

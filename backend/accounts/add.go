@@ -1,0 +1,370 @@
+package accounts
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
+
+	"github.com/aimonitor/aimonitor/backend/anthropic"
+	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/store"
+)
+
+// probeKeyring fails early, before a user logs in for nothing, when the
+// keyring cannot be used.
+func (m *Manager) probeKeyring(ctx context.Context) error {
+	_, err := m.kr.Get(ctx, keyring.StashService("probe"), m.krAcct)
+	if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		return nil
+	}
+	return fmt.Errorf("aimonitor keeps saved logins only in the OS keyring, and it cannot be used: %w", err)
+}
+
+// checkLabelFree validates label and makes sure no account has it.
+func (m *Manager) checkLabelFree(ctx context.Context, label string) (string, error) {
+	l, err := CheckLabel(label)
+	if err != nil {
+		return "", err
+	}
+	if _, err := m.ByLabel(ctx, l); err == nil {
+		return "", fmt.Errorf("%w: the label %q is already taken", ErrLabel, l)
+	} else if !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	return l, nil
+}
+
+// AdoptCurrent saves the login Claude Code is using now as a new account.
+func (m *Manager) AdoptCurrent(ctx context.Context, label string) (*Account, error) {
+	l, err := m.checkLabelFree(ctx, label)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.probeKeyring(ctx); err != nil {
+		return nil, err
+	}
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := m.readLive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.done()
+	if !st.creds.HasLogin() {
+		return nil, claudecode.ErrNoLogin
+	}
+	if st.creds.ExpiresWithin(m.clk.Now(), m.margin) {
+		// Asking who this is needs a valid access token. Refreshing the
+		// live login rotates the refresh token Claude Code holds, so do it
+		// the way Claude Code would: under its lock, writing its file.
+		st.done()
+		if st, err = m.refreshUnsavedLive(ctx); err != nil {
+			return nil, err
+		}
+	}
+	prof, err := m.api.Profile(ctx, st.creds.AccessToken)
+	if err != nil {
+		return nil, fmt.Errorf("asking Anthropic who Claude Code's login belongs to: %w", err)
+	}
+	a, err := m.insert(ctx, l, st.blob, prof, st.identity)
+	if err != nil {
+		return nil, err
+	}
+	m.setLastActive(ctx, strconv.FormatInt(a.ID, 10)) // it is the live login
+	return a, nil
+}
+
+// refreshUnsavedLive refreshes Claude Code's live login in place (it is not
+// saved anywhere else yet).
+func (m *Manager) refreshUnsavedLive(ctx context.Context) (*liveState, error) {
+	release, err := m.slot.LockRefresh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	st, err := m.readLive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !st.creds.ExpiresWithin(m.clk.Now(), m.margin) {
+		return st, nil
+	}
+	defer st.done()
+	if len(st.creds.RefreshToken) == 0 {
+		return nil, fmt.Errorf("%w: Claude Code's login has expired; log in again with `claude` and /login", ErrNeedsRelogin)
+	}
+	tok, err := m.api.Refresh(ctx, st.creds.RefreshToken)
+	if errors.Is(err, anthropic.ErrRefreshDead) {
+		return nil, fmt.Errorf("%w: Claude Code's login has expired or was revoked; log in again with `claude` and /login: %w", ErrNeedsRelogin, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("renewing Claude Code's expired access token: %w", err)
+	}
+	defer tok.Zero()
+	err = m.slot.UpdateCredentials(ctx, func(cur []byte) ([]byte, error) {
+		if !claudecode.SameBlob(cur, st.blob) {
+			return nil, errors.New("Claude Code's login changed meanwhile; try again")
+		}
+		return withTokens(cur, tok)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m.readLive(ctx)
+}
+
+// insert saves blob as a new account: the stash first, then the row. A
+// duplicate identity is refused.
+func (m *Manager) insert(ctx context.Context, label string, blob []byte, prof *anthropic.Profile, fileIdentity *claudecode.Identity) (*Account, error) {
+	acc, org := prof.Account, prof.Organization
+	if dup, err := m.query(ctx, "WHERE email = ? AND org_uuid = ?", acc.Email, org.UUID); err != nil {
+		return nil, err
+	} else if len(dup) > 0 {
+		return nil, fmt.Errorf("%w: %s (%s) is already saved as %q", ErrDuplicate, acc.Email, orgDescription(org), dup[0].Label)
+	}
+	// One person can be in several organizations with the same account
+	// uuid; each login needs its own stash.
+	ref := keyring.StashService(acc.UUID)
+	if taken, err := m.query(ctx, "WHERE keyring_ref = ?", ref); err != nil {
+		return nil, err
+	} else if len(taken) > 0 {
+		ref = keyring.StashService(acc.UUID + "." + org.UUID)
+	}
+	identity := fileIdentity
+	if identity == nil || identity.AccountUUID != acc.UUID || identity.OrganizationUUID != org.UUID {
+		if identity != nil {
+			m.log.Info("Claude Code's oauthAccount names another account than its token; using the token's", "file", identity.EmailAddress, "token", acc.Email)
+		}
+		identity = claudecode.NewIdentity(acc.UUID, acc.Email, org.UUID, org.Name, acc.DisplayName, org.BillingType)
+	}
+	sub := org.SubscriptionType()
+	if c, err := claudecode.ParseCredentials(blob); err == nil {
+		if c.SubscriptionType != "" {
+			sub = c.SubscriptionType
+		}
+		c.Zero()
+	}
+	a := &Account{
+		Label: label, AccountUUID: acc.UUID, Email: acc.Email, DisplayName: acc.DisplayName,
+		OrgUUID: org.UUID, OrgName: org.Name, OrgType: org.Type, Subscription: sub, RateTier: org.RateLimitTier,
+		KeyringRef: ref, CreatedAt: m.clk.Now(),
+	}
+	if err := m.kr.Set(ctx, ref, m.krAcct, stashLabel(a.Email, a.OrgName), blob); err != nil {
+		return nil, fmt.Errorf("saving the login of %s in the OS keyring: %w", a.Email, err)
+	}
+	err := m.db.Write(ctx, func(conn *sqlite.Conn) error {
+		err := sqlitex.Execute(conn, `INSERT INTO accounts(label, account_uuid, email, display_name, org_uuid, org_name, org_type,
+			subscription, rate_tier, keyring_ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, &sqlitex.ExecOptions{
+			Args: []any{a.Label, a.AccountUUID, a.Email, a.DisplayName, a.OrgUUID, a.OrgName, a.OrgType, a.Subscription, a.RateTier, a.KeyringRef, a.CreatedAt.UnixMilli()},
+		})
+		if err != nil {
+			return err
+		}
+		a.ID = conn.LastInsertRowID()
+		return store.PutSetting(conn, identityKey(a.ID), string(identity.Raw), m.clk.Now())
+	})
+	if err != nil {
+		if derr := m.kr.Delete(context.WithoutCancel(ctx), ref, m.krAcct); derr != nil && !errors.Is(derr, keyring.ErrNotFound) {
+			m.log.Warn("could not remove the stash of an account that was not saved", "err", derr)
+		}
+		if sqlite.ErrCode(err) == sqlite.ResultConstraintUnique {
+			return nil, fmt.Errorf("%w: %s (%s) or the label %q is already saved", ErrDuplicate, a.Email, a.OrgName, a.Label)
+		}
+		return nil, fmt.Errorf("saving the account: %w", err)
+	}
+	return a, nil
+}
+
+func orgDescription(o anthropic.Organization) string {
+	if o.Name != "" {
+		return o.Name
+	}
+	return "organization " + o.UUID
+}
+
+// Capture progress states.
+const (
+	CaptureWaiting   = "waiting"   // waiting for a login in another terminal
+	CaptureSameLogin = "same"      // the live login changed but is the same account
+	CaptureChecking  = "checking"  // asking Anthropic who the new login is
+	CaptureFound     = "found"     // a new login appeared and is being saved
+	CaptureRestoring = "restoring" // putting the previous login back
+	CaptureDone      = "done"
+	CaptureFailed    = "failed"
+)
+
+// CaptureEvent reports the progress of CaptureNewLogin (the app's
+// "add:progress" event).
+type CaptureEvent struct {
+	State    string    `json:"state"`
+	Message  string    `json:"message"`
+	Email    string    `json:"email,omitempty"`
+	Deadline time.Time `json:"deadline"`
+}
+
+// LoginInstructions tell the user how to produce the login to capture.
+const LoginInstructions = "In another terminal run `claude`, type /login and log in with the account to add (keep this running)."
+
+// CaptureNewLogin waits until a login for a different account appears in
+// Claude Code's live slot (the user runs /login elsewhere), saves it as a
+// new account labelled label, and puts the previous login back exactly.
+// When it fails, times out or ctx is cancelled, the previous login is put
+// back too. If Claude Code had no login before, the new one stays live.
+func (m *Manager) CaptureNewLogin(ctx context.Context, label string, timeout time.Duration, progress func(CaptureEvent)) (*Account, error) {
+	if progress == nil {
+		progress = func(CaptureEvent) {}
+	}
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	l, err := m.checkLabelFree(ctx, label)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.probeKeyring(ctx); err != nil {
+		return nil, err
+	}
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	prev, err := m.readLive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { prev.done() }()
+	var prevIdentity []byte
+	if prev.identity != nil {
+		prevIdentity = append([]byte(nil), prev.identity.Raw...)
+	}
+	deadline := m.clk.Now().Add(timeout)
+	ev := func(state, msg, email string) {
+		progress(CaptureEvent{State: state, Message: msg, Email: email, Deadline: deadline})
+	}
+	restore := func() error {
+		if prev.blob == nil {
+			return nil
+		}
+		ev(CaptureRestoring, "putting Claude Code's previous login back", "")
+		return m.restoreLive(context.WithoutCancel(ctx), prev.blob, prevIdentity)
+	}
+	ev(CaptureWaiting, LoginInstructions, "")
+
+	found, prof, err := m.waitForNewLogin(ctx, prev, deadline, timeout, ev)
+	if err != nil {
+		if rerr := restore(); rerr != nil {
+			return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
+		}
+		ev(CaptureFailed, err.Error(), "")
+		return nil, err
+	}
+	defer found.done()
+	ev(CaptureFound, "saving the login of "+prof.Account.Email, prof.Account.Email)
+	a, err := m.insert(ctx, l, found.blob, prof, found.identity)
+	if rerr := restore(); rerr != nil {
+		if err == nil {
+			return a, fmt.Errorf("saved %q, but putting Claude Code's previous login back failed: %w", a.Label, rerr)
+		}
+		return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
+	}
+	if err != nil {
+		ev(CaptureFailed, err.Error(), prof.Account.Email)
+		return nil, err
+	}
+	ev(CaptureDone, fmt.Sprintf("saved %s as %q", a.Email, a.Label), a.Email)
+	return a, nil
+}
+
+// waitForNewLogin polls the live slot until it holds a login of another
+// account than prev. When Claude Code only refreshes prev's login
+// meanwhile, prev is updated so the restore puts back the newest tokens.
+func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, deadline time.Time, timeout time.Duration, ev func(state, msg, email string)) (*liveState, *anthropic.Profile, error) {
+	var checked []byte // the last blob we asked Anthropic about
+	defer func() { clear(checked) }()
+	for {
+		t := m.clk.NewTimer(m.poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, fmt.Errorf("adding the account was cancelled; Claude Code's previous login is in place: %w", ctx.Err())
+		case <-t.C():
+		}
+		if !m.clk.Now().Before(deadline) {
+			return nil, nil, fmt.Errorf("%w: nothing changed in %s within %s; Claude Code's previous login is in place (use --timeout for longer)", ErrCaptureTimeout, m.slot.Describe(), timeout)
+		}
+		cur, err := m.readLive(ctx)
+		if err != nil {
+			m.log.Debug("reading the live slot while waiting for a login", "err", err)
+			continue // Claude Code may be mid-write; try again next tick
+		}
+		if !cur.creds.HasLogin() || bytes.Equal(cur.blob, prev.blob) || bytes.Equal(cur.blob, checked) {
+			cur.done()
+			continue
+		}
+		clear(checked)
+		checked = append([]byte(nil), cur.blob...)
+		ev(CaptureChecking, "a login appeared; checking which account it is", "")
+		prof, err := m.api.Profile(ctx, cur.creds.AccessToken)
+		if err != nil {
+			cur.done()
+			ev(CaptureWaiting, "could not check the new login yet ("+err.Error()+"); still waiting", "")
+			clear(checked)
+			checked = nil
+			continue
+		}
+		if prev.creds.HasLogin() && prev.identity != nil && prev.identity.AccountUUID == prof.Account.UUID && prev.identity.OrganizationUUID == prof.Organization.UUID {
+			// Same account as before: Claude Code refreshed it, or the user
+			// logged in again with it. Its newest login is what to restore.
+			prev.done()
+			*prev = *cur
+			ev(CaptureSameLogin, fmt.Sprintf("that is %s, the account that was already logged in; log in with a different one", prof.Account.Email), prof.Account.Email)
+			continue
+		}
+		// Claude Code writes oauthAccount right after the credential; give
+		// it a moment so the saved identity is Claude Code's own.
+		if cur.identity == nil || cur.identity.AccountUUID != prof.Account.UUID {
+			for i := 0; i < 10; i++ {
+				select {
+				case <-ctx.Done():
+				case <-m.clk.After(200 * time.Millisecond):
+				}
+				id, err := m.slot.ReadIdentity(ctx)
+				if err == nil && id != nil && id.AccountUUID == prof.Account.UUID {
+					cur.identity = id
+					break
+				}
+			}
+		}
+		return cur, prof, nil
+	}
+}
+
+// restoreLive puts a previous login back into Claude Code's live slot and
+// its identity into .claude.json, keeping any machine-wide members
+// (mcpOAuth) Claude Code changed meanwhile.
+func (m *Manager) restoreLive(ctx context.Context, blob, identity []byte) error {
+	release, err := m.slot.LockRefresh(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_, err = m.slot.ReplaceLogin(ctx, func(cur []byte) ([]byte, error) {
+		if cur == nil || bytes.Equal(cur, blob) || bytes.Equal(claudecode.MachinePart(cur), claudecode.MachinePart(blob)) {
+			return append([]byte(nil), blob...), nil // exactly as it was
+		}
+		return claudecode.WithLogin(cur, blob)
+	}, identity)
+	return err
+}

@@ -1,0 +1,302 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aimonitor/aimonitor/backend/anthropic"
+	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/keyring"
+)
+
+// AccessToken returns a valid access token for the account, refreshing the
+// login when the token is expired or about to be. For the account Claude
+// Code is using, the live slot is the source (Claude Code refreshes it
+// itself) and a refresh is written to both the stash and the live slot, so
+// Claude Code's copy of the rotated refresh token stays valid. The caller
+// owns the result and should zero it.
+func (m *Manager) AccessToken(ctx context.Context, accountID int64) ([]byte, error) {
+	return m.token(ctx, accountID, false)
+}
+
+// ForceRefresh refreshes the account's login even if its access token
+// looks valid (after the API answered 401) and returns the new token.
+func (m *Manager) ForceRefresh(ctx context.Context, accountID int64) ([]byte, error) {
+	return m.token(ctx, accountID, true)
+}
+
+func (m *Manager) token(ctx context.Context, id int64, force bool) ([]byte, error) {
+	a, err := m.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	live, err := m.Active(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if live.Account != nil && live.Account.ID == id {
+		return m.activeToken(ctx, a, force)
+	}
+	return m.stashToken(ctx, a, force)
+}
+
+func (m *Manager) readStash(ctx context.Context, a *Account) ([]byte, error) {
+	b, err := m.kr.Get(ctx, a.KeyringRef, m.krAcct)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil, fmt.Errorf("the saved login of %q is missing from the keyring; add the account again: %w", a.Label, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the saved login of %q: %w", a.Label, err)
+	}
+	return b, nil
+}
+
+// saveStash writes an account's login to the keyring, retrying briefly: a
+// rotated refresh token that is not saved is a lost login.
+func (m *Manager) saveStash(ctx context.Context, a *Account, blob []byte) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-m.clk.After(200 * time.Millisecond):
+			}
+		}
+		if err = m.kr.Set(ctx, a.KeyringRef, m.krAcct, stashLabel(a.Email, a.OrgName), blob); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("saving the login of %q to the keyring: %w", a.Label, err)
+}
+
+// refresh exchanges the refresh token in blob. A dead login marks the
+// account as needing a new login. The caller zeroes the tokens.
+func (m *Manager) refresh(ctx context.Context, a *Account, blob []byte) (*anthropic.Tokens, error) {
+	c, err := claudecode.ParseCredentials(blob)
+	if err != nil {
+		return nil, fmt.Errorf("the saved login of %q: %w", a.Label, err)
+	}
+	defer c.Zero()
+	var tok *anthropic.Tokens
+	if len(c.RefreshToken) == 0 {
+		err = &anthropic.Error{Kind: anthropic.ErrRefreshDead, Endpoint: "token refresh", Err: errors.New("the saved login has no refresh token")}
+	} else {
+		tok, err = m.api.Refresh(ctx, c.RefreshToken)
+	}
+	if errors.Is(err, anthropic.ErrRefreshDead) {
+		reason := "the login expired or was revoked; log in again with Claude Code as " + a.Email
+		if serr := m.SetNeedsRelogin(context.WithoutCancel(ctx), a.ID, reason); serr != nil {
+			m.log.Warn("could not mark the account as needing a new login", "account", a.Label, "err", serr)
+		}
+		return nil, fmt.Errorf("%w: %q (%s): run `claude`, /login as %s, then `aimonitor remove %s` and add it again: %w",
+			ErrNeedsRelogin, a.Label, a.Email, a.Email, a.Label, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("refreshing the login of %q: %w", a.Label, err)
+	}
+	if a.NeedsRelogin {
+		_ = m.ClearNeedsRelogin(ctx, a.ID)
+	}
+	return tok, nil
+}
+
+func withTokens(blob []byte, tok *anthropic.Tokens) ([]byte, error) {
+	return claudecode.WithTokens(blob, tok.AccessToken, tok.RefreshToken, tok.ExpiresAt, tok.Scopes)
+}
+
+// stashToken serves an account that is not live: the stash is the only
+// copy of its login.
+func (m *Manager) stashToken(ctx context.Context, a *Account, force bool) ([]byte, error) {
+	if !force {
+		if tok, ok, err := m.freshStashToken(ctx, a); err != nil || ok {
+			return tok, err
+		}
+	}
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return m.stashTokenLocked(ctx, a, force)
+}
+
+// stashTokenLocked is stashToken for a caller holding the account lock.
+func (m *Manager) stashTokenLocked(ctx context.Context, a *Account, force bool) ([]byte, error) {
+	if !force { // someone may have refreshed it while we waited
+		if tok, ok, err := m.freshStashToken(ctx, a); err != nil || ok {
+			return tok, err
+		}
+	}
+	blob, err := m.readStash(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(blob)
+	tok, err := m.refresh(ctx, a, blob)
+	if err != nil {
+		return nil, err
+	}
+	defer tok.Zero()
+	next, err := withTokens(blob, tok)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(next)
+	if err := m.saveStash(ctx, a, next); err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), tok.AccessToken...), nil
+}
+
+func (m *Manager) freshStashToken(ctx context.Context, a *Account) ([]byte, bool, error) {
+	blob, err := m.readStash(ctx, a)
+	if err != nil {
+		return nil, false, err
+	}
+	defer clear(blob)
+	c, err := claudecode.ParseCredentials(blob)
+	if err != nil {
+		return nil, false, fmt.Errorf("the saved login of %q: %w", a.Label, err)
+	}
+	defer c.Zero()
+	if len(c.AccessToken) > 0 && !c.ExpiresWithin(m.clk.Now(), m.margin) {
+		return append([]byte(nil), c.AccessToken...), true, nil
+	}
+	return nil, false, nil
+}
+
+// belongsTo reports whether the live state is account a's login.
+func (m *Manager) belongsTo(ctx context.Context, st *liveState, a *Account) bool {
+	if st.creds == nil || !st.creds.HasLogin() {
+		return false
+	}
+	if st.identity != nil && st.identity.AccountUUID == a.AccountUUID && st.identity.OrganizationUUID == a.OrgUUID {
+		return true
+	}
+	stash, err := m.kr.Get(ctx, a.KeyringRef, m.krAcct)
+	if err != nil {
+		return false
+	}
+	defer clear(stash)
+	return claudecode.SameBlob(st.blob, stash)
+}
+
+// activeToken serves the account Claude Code is using.
+func (m *Manager) activeToken(ctx context.Context, a *Account, force bool) ([]byte, error) {
+	if !force {
+		st, err := m.readLive(ctx)
+		if err != nil {
+			return nil, err
+		}
+		fresh := m.belongsTo(ctx, st, a) && len(st.creds.AccessToken) > 0 && !st.creds.ExpiresWithin(m.clk.Now(), m.margin)
+		var tok []byte
+		if fresh {
+			tok = append([]byte(nil), st.creds.AccessToken...)
+			m.syncStash(ctx, a, st.blob)
+		}
+		st.done()
+		if fresh {
+			return tok, nil
+		}
+	}
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// No Claude Code may refresh while we do: it would spend the same
+	// single-use refresh token.
+	release, err := m.slot.LockRefresh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	st, err := m.readLive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.done()
+	if !m.belongsTo(ctx, st, a) {
+		// It stopped being live while we waited.
+		return m.stashTokenLocked(ctx, a, force)
+	}
+	if !force && len(st.creds.AccessToken) > 0 && !st.creds.ExpiresWithin(m.clk.Now(), m.margin) {
+		m.saveIfChanged(ctx, a, st.blob)
+		return append([]byte(nil), st.creds.AccessToken...), nil // Claude Code refreshed it meanwhile
+	}
+	tok, err := m.refresh(ctx, a, st.blob)
+	if err != nil {
+		return nil, err
+	}
+	defer tok.Zero()
+	next, err := withTokens(st.blob, tok)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(next)
+	// The stash first: it must never hold a refresh token that is spent.
+	if err := m.saveStash(ctx, a, next); err != nil {
+		return nil, err
+	}
+	err = m.slot.UpdateCredentials(ctx, func(cur []byte) ([]byte, error) {
+		if !claudecode.SameBlob(cur, st.blob) {
+			return nil, errors.New("Claude Code's login changed during the refresh")
+		}
+		return withTokens(cur, tok)
+	})
+	if err != nil {
+		// The stash has the new login; Claude Code's copy is now spent and
+		// it will ask for a /login. Say so rather than hide it.
+		m.log.Warn("refreshed the active account but could not update Claude Code's copy", "account", a.Label, "err", err)
+		return nil, fmt.Errorf("refreshed the login of %q but could not update Claude Code's copy (switch to it again with `aimonitor switch %s`): %w", a.Label, a.Label, err)
+	}
+	return append([]byte(nil), tok.AccessToken...), nil
+}
+
+// syncStash copies the live login into the account's stash when Claude
+// Code has refreshed it (so the stash never keeps a spent refresh token),
+// if no other account change is under way.
+func (m *Manager) syncStash(ctx context.Context, a *Account, live []byte) {
+	stash, err := m.kr.Get(ctx, a.KeyringRef, m.krAcct)
+	if err != nil {
+		return
+	}
+	same := claudecode.SameBlob(live, stash)
+	clear(stash)
+	if same {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	unlock, err := m.lock(lctx)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	// Re-read under the lock: only a live login that still is a's may go
+	// into a's stash.
+	st, err := m.readLive(ctx)
+	if err != nil {
+		return
+	}
+	defer st.done()
+	if st.identity != nil && st.identity.AccountUUID == a.AccountUUID && st.identity.OrganizationUUID == a.OrgUUID {
+		m.saveIfChanged(ctx, a, st.blob)
+	}
+}
+
+// saveIfChanged writes live into a's stash when they differ.
+func (m *Manager) saveIfChanged(ctx context.Context, a *Account, live []byte) {
+	stash, err := m.kr.Get(ctx, a.KeyringRef, m.krAcct)
+	if err == nil && claudecode.SameBlob(live, stash) {
+		clear(stash)
+		return
+	}
+	clear(stash)
+	if err := m.saveStash(ctx, a, live); err != nil {
+		m.log.Warn("could not copy Claude Code's refreshed login into the stash", "account", a.Label, "err", err)
+	}
+}

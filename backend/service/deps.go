@@ -1,0 +1,144 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/aimonitor/aimonitor/backend/accounts"
+	"github.com/aimonitor/aimonitor/backend/anthropic"
+	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/backend/egress"
+	"github.com/aimonitor/aimonitor/backend/keyring"
+)
+
+// These accessors build the parts that talk to the outside world from the
+// service's own environment (never the process's, so tests and the demo
+// sandbox get exactly what they set). Each call builds a fresh value: call
+// it once per command, or once at start-up in the daemon and the widget,
+// and keep the result.
+
+// Keyring opens the OS keyring, pointed at the session bus named in the
+// service's environment. It never launches a bus.
+func (s *Service) Keyring() (keyring.Keyring, error) {
+	return keyring.Open(keyring.Options{Logger: s.Log, BusAddress: s.busAddress()})
+}
+
+// busAddress finds the session bus the way the keyring package does, but in
+// s.environ: DBUS_SESSION_BUS_ADDRESS without autolaunch entries, else the
+// systemd user bus in XDG_RUNTIME_DIR.
+func (s *Service) busAddress() string {
+	get := func(k string) string { v, _ := lookupIn(s.environ)(k); return v }
+	if env := get("DBUS_SESSION_BUS_ADDRESS"); env != "" {
+		var kept []string
+		for _, a := range strings.Split(env, ";") {
+			if a != "" && !strings.HasPrefix(a, "autolaunch:") {
+				kept = append(kept, a)
+			}
+		}
+		if len(kept) > 0 {
+			return strings.Join(kept, ";")
+		}
+	}
+	dir := get("XDG_RUNTIME_DIR")
+	if dir == "" {
+		dir = fmt.Sprintf("/run/user/%d", os.Getuid())
+	}
+	return "unix:path=" + dbus.EscapeBusAddressValue(dir+"/bus")
+}
+
+// HTTPClient is the egress-checked client for the configured endpoints. An
+// override that the allowlist refuses is an error here, before any request.
+func (s *Service) HTTPClient() (*http.Client, error) {
+	ep := s.Config().Endpoints
+	p, err := egress.PolicyFromOverrides(ep.APIBase, ep.TokenURL, ep.ReleasesURL)
+	if err != nil {
+		return nil, err
+	}
+	return egress.NewClient(p), nil
+}
+
+// Anthropic is the OAuth client for the configured endpoints.
+func (s *Service) Anthropic() (*anthropic.Client, error) {
+	hc, err := s.HTTPClient()
+	if err != nil {
+		return nil, err
+	}
+	var opts []anthropic.Option
+	ep := s.Config().Endpoints
+	if ep.APIBase != "" {
+		opts = append(opts, anthropic.WithBaseURL(ep.APIBase))
+	}
+	if ep.TokenURL != "" {
+		opts = append(opts, anthropic.WithTokenURL(ep.TokenURL))
+	}
+	return anthropic.New(hc, clock.Real{}, opts...)
+}
+
+// ClaudeCode is Claude Code's live slot as this service's environment
+// (HOME, CLAUDE_CONFIG_DIR) places it. kr is needed on macOS only.
+func (s *Service) ClaudeCode(kr keyring.Keyring) (*claudecode.Slot, error) {
+	env, err := claudecode.EnvFrom(lookupIn(s.environ), s.goos)
+	if err != nil {
+		return nil, err
+	}
+	if user, ok := lookupIn(s.environ)("USER"); ok && user != "" && env.GOOS == "darwin" {
+		env.KeychainAccount = keychainAccount(user)
+	}
+	return claudecode.New(claudecode.Options{Env: env, Keyring: kr, Log: s.Log})
+}
+
+// Accounts is the account manager, wired to this service's database,
+// keyring, Claude Code files and endpoints.
+func (s *Service) Accounts(ctx context.Context) (*accounts.Manager, error) {
+	db, err := s.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kr, err := s.Keyring()
+	if err != nil {
+		return nil, err
+	}
+	slot, err := s.ClaudeCode(kr)
+	if err != nil {
+		return nil, err
+	}
+	api, err := s.Anthropic()
+	if err != nil {
+		return nil, err
+	}
+	user, _ := lookupIn(s.environ)("USER")
+	return accounts.New(accounts.Deps{
+		Store:          db,
+		Keyring:        kr,
+		ClaudeCode:     slot,
+		Anthropic:      api,
+		Clock:          clock.Real{},
+		Log:            s.Log,
+		LockFile:       filepath.Join(s.Paths.DataDir, "accounts.lock"),
+		KeyringAccount: keychainAccount(user),
+	})
+}
+
+
+// keychainAccount applies Claude Code's rule for the account name of its
+// Keychain item (and so of our stashes): the user name when it is made of
+// [A-Za-z0-9._-], else "claude-code-user"; keyring.UserAccount() when the
+// environment has no USER.
+func keychainAccount(user string) string {
+	if user == "" {
+		return keyring.UserAccount()
+	}
+	for _, r := range user {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return "claude-code-user"
+		}
+	}
+	return user
+}
