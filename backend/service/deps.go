@@ -126,7 +126,6 @@ func (s *Service) Accounts(ctx context.Context) (*accounts.Manager, error) {
 	})
 }
 
-
 // keychainAccount applies Claude Code's rule for the account name of its
 // Keychain item (and so of our stashes): the user name when it is made of
 // [A-Za-z0-9._-], else "claude-code-user"; keyring.UserAccount() when the
