@@ -182,6 +182,7 @@ func (m *Manager) insert(ctx context.Context, label string, blob []byte, prof *a
 		}
 		return nil, fmt.Errorf("saving the account: %w", err)
 	}
+	m.log.Debug("saved an account", "label", a.Label, "email", a.Email, "organization", a.OrgName, "stash", a.KeyringRef)
 	return a, nil
 }
 

@@ -69,6 +69,11 @@ func (m *Manager) Switch(ctx context.Context, label, trigger, reason string, pro
 	if progress == nil {
 		progress = func(Step) {}
 	}
+	report := progress
+	progress = func(s Step) {
+		m.log.Debug("switch step", "to", label, "step", s.Step, "state", s.State, "detail", s.Message)
+		report(s)
+	}
 	if !validTrigger(trigger) {
 		return nil, fmt.Errorf("unknown switch trigger %q", trigger)
 	}
@@ -91,6 +96,7 @@ func (m *Manager) Switch(ctx context.Context, label, trigger, reason string, pro
 	err = m.switchLocked(ctx, target, res, &from, &fromLabel, progress)
 	if err != nil {
 		m.audit(ctx, from, target, fromLabel, "", trigger, reason, err)
+		m.log.Debug("switch failed; the previous login stays", "to", target.Label, "trigger", trigger, "err", err)
 		return nil, fmt.Errorf("switching to %q (Claude Code's previous login is still in place): %w", target.Label, err)
 	}
 	if res.AlreadyActive {
@@ -103,6 +109,8 @@ func (m *Manager) Switch(ctx context.Context, label, trigger, reason string, pro
 	}
 	m.setLastActive(ctx, strconv.FormatInt(target.ID, 10))
 	m.audit(ctx, from, target, fromLabel, "", trigger, reason, nil)
+	m.log.Debug("switched Claude Code's login", "from", labelOf(from, fromLabel), "to", target.Label, "trigger", trigger,
+		"reason", reason, "refreshed", res.Refreshed, "saved_outgoing", res.Snapshotted)
 	if a, err := m.Get(ctx, target.ID); err == nil {
 		res.To = *a
 	}
@@ -273,6 +281,13 @@ func (m *Manager) rollback(ctx context.Context, previous, written, prevIdentity 
 	if err != nil {
 		m.log.Error("could not restore Claude Code's previous login after a failed switch", "err", err)
 	}
+}
+
+func labelOf(a *Account, fallback string) string {
+	if a != nil {
+		return a.Label
+	}
+	return fallback
 }
 
 func identityOf(raw []byte) *claudecode.Identity {

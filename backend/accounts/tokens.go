@@ -88,6 +88,7 @@ func (m *Manager) refresh(ctx context.Context, a *Account, blob []byte) (*anthro
 	}
 	if errors.Is(err, anthropic.ErrRefreshDead) {
 		reason := "the login expired or was revoked; log in again with Claude Code as " + a.Email
+		m.log.Debug("a saved login is dead", "account", a.Label, "err", err)
 		if serr := m.SetNeedsRelogin(context.WithoutCancel(ctx), a.ID, reason); serr != nil {
 			m.log.Warn("could not mark the account as needing a new login", "account", a.Label, "err", serr)
 		}
@@ -97,6 +98,7 @@ func (m *Manager) refresh(ctx context.Context, a *Account, blob []byte) (*anthro
 	if err != nil {
 		return nil, fmt.Errorf("refreshing the login of %q: %w", a.Label, err)
 	}
+	m.log.Debug("renewed a login's access token", "account", a.Label, "refresh_token_rotated", tok.Rotated, "expires", tok.ExpiresAt)
 	if a.NeedsRelogin {
 		_ = m.ClearNeedsRelogin(ctx, a.ID)
 	}
