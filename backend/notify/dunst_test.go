@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/notify"
 	"github.com/aimonitor/aimonitor/backend/store"
