@@ -493,3 +493,64 @@ func TestConcurrentSwitches(t *testing.T) {
 		t.Fatalf("inconsistent end state: %+v", l)
 	}
 }
+
+func TestLoggedOutClaudeCode(t *testing.T) {
+	h := newHarness(t)
+	ca, cb := h.account("a@example.com"), h.account("b@example.com")
+	// Nothing live: adopting is refused clearly.
+	if _, err := h.m.AdoptCurrent(h.ctx, "a"); !errors.Is(err, claudecode.ErrNoLogin) {
+		t.Fatalf("adopt with no login: %v", err)
+	}
+	// Capturing with nothing live keeps the new login live (there is
+	// nothing to put back).
+	a := h.capture(ca, "a")
+	h.assertActive(a)
+	h.capture(cb, "b")
+	// Claude Code logged out (/logout removes the credential and identity).
+	os.Remove(h.credsPath())
+	if l := h.active(); l.LoggedIn || l.Account != nil {
+		t.Fatalf("live %+v", l)
+	}
+	if _, err := h.m.Switch(h.ctx, "b", accounts.TriggerManual, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	creds, _ := h.files()
+	if !strings.Contains(creds, cb.RefreshToken) {
+		t.Fatal("b not written")
+	}
+}
+
+// Without an oauthAccount in .claude.json, a refresh of the live login by
+// Claude Code during a capture is still recognised as the same account.
+func TestCaptureRecognisesTheSameAccountWithoutIdentity(t *testing.T) {
+	h := newHarness(t)
+	ca := h.account("a@example.com")
+	a := h.adopt(ca, "a")
+	cfg, _ := os.ReadFile(h.configPath())
+	if err := os.WriteFile(h.configPath(), []byte(strings.Replace(string(cfg), `"oauthAccount"`, `"oauthAccountGone"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	relogin, _ := h.sim.Login(ca.Identity.AccountUUID)
+	ctx, cancel := context.WithCancel(h.ctx)
+	_, err := h.m.CaptureNewLogin(ctx, "x", 10*time.Second, func(ev accounts.CaptureEvent) {
+		switch ev.State {
+		case accounts.CaptureWaiting:
+			go func() {
+				blob, _ := os.ReadFile(h.credsPath())
+				next, _ := claudecode.WithTokens(blob, []byte(relogin.AccessToken), []byte(relogin.RefreshToken), relogin.ExpiresAt, nil)
+				os.WriteFile(h.credsPath(), next, 0o600)
+			}()
+		case accounts.CaptureSameLogin:
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	if list, _ := h.m.List(h.ctx); len(list) != 1 || list[0].ID != a.ID {
+		t.Fatalf("the same account was saved twice: %+v", list)
+	}
+	if h.liveRefresh() != relogin.RefreshToken {
+		t.Fatal("the newest tokens were not kept")
+	}
+}

@@ -261,9 +261,10 @@ func (m *Manager) CaptureNewLogin(ctx context.Context, label string, timeout tim
 		ev(CaptureRestoring, "putting Claude Code's previous login back", "")
 		return m.restoreLive(context.WithoutCancel(ctx), prev.blob, prevIdentity)
 	}
+	prevWho := m.whoIsLive(ctx, prev)
 	ev(CaptureWaiting, LoginInstructions, "")
 
-	found, prof, err := m.waitForNewLogin(ctx, prev, deadline, timeout, ev)
+	found, prof, err := m.waitForNewLogin(ctx, prev, prevWho, deadline, timeout, ev)
 	if err != nil {
 		if rerr := restore(); rerr != nil {
 			return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
@@ -288,10 +289,31 @@ func (m *Manager) CaptureNewLogin(ctx context.Context, label string, timeout tim
 	return a, nil
 }
 
+// whoIsLive says which account the live login belongs to: Claude Code's
+// oauthAccount, else the saved account it matches, else the profile
+// endpoint. nil when nobody is logged in or it cannot be told.
+func (m *Manager) whoIsLive(ctx context.Context, st *liveState) *claudecode.Identity {
+	if !st.creds.HasLogin() {
+		return nil
+	}
+	if st.identity != nil && st.identity.AccountUUID != "" {
+		return st.identity
+	}
+	if all, err := m.List(ctx); err == nil {
+		if a, _, err := m.match(ctx, st, all); err == nil && a != nil {
+			return &claudecode.Identity{AccountUUID: a.AccountUUID, OrganizationUUID: a.OrgUUID, EmailAddress: a.Email}
+		}
+	}
+	if prof, err := m.api.Profile(ctx, st.creds.AccessToken); err == nil {
+		return &claudecode.Identity{AccountUUID: prof.Account.UUID, OrganizationUUID: prof.Organization.UUID, EmailAddress: prof.Account.Email}
+	}
+	return nil
+}
+
 // waitForNewLogin polls the live slot until it holds a login of another
 // account than prev. When Claude Code only refreshes prev's login
 // meanwhile, prev is updated so the restore puts back the newest tokens.
-func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, deadline time.Time, timeout time.Duration, ev func(state, msg, email string)) (*liveState, *anthropic.Profile, error) {
+func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, prevWho *claudecode.Identity, deadline time.Time, timeout time.Duration, ev func(state, msg, email string)) (*liveState, *anthropic.Profile, error) {
 	var checked []byte // the last blob we asked Anthropic about
 	defer func() { clear(checked) }()
 	for {
@@ -325,7 +347,7 @@ func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, deadline
 			checked = nil
 			continue
 		}
-		if prev.creds.HasLogin() && prev.identity != nil && prev.identity.AccountUUID == prof.Account.UUID && prev.identity.OrganizationUUID == prof.Organization.UUID {
+		if prevWho != nil && prevWho.AccountUUID == prof.Account.UUID && prevWho.OrganizationUUID == prof.Organization.UUID {
 			// Same account as before: Claude Code refreshed it, or the user
 			// logged in again with it. Its newest login is what to restore.
 			prev.done()

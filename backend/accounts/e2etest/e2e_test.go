@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +44,13 @@ func claudeBin(t *testing.T) string {
 	t.Helper()
 	candidates := []string{os.Getenv("AIMONITOR_CLAUDE_BIN")}
 	if root, err := filepath.Abs("../../.."); err == nil {
-		candidates = append(candidates, filepath.Join(root, ".cache", "claude-code", "node_modules", ".bin", "claude"))
+		modules := filepath.Join(root, ".cache", "claude-code", "node_modules")
+		arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
+		// The native binary of the platform package, which npm installs
+		// even when it skips the wrapper's install script; then the wrapper.
+		candidates = append(candidates,
+			filepath.Join(modules, "@anthropic-ai", "claude-code-"+runtime.GOOS+"-"+arch, "claude"),
+			filepath.Join(modules, ".bin", "claude"))
 	}
 	for _, c := range candidates {
 		if c == "" {
