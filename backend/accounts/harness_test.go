@@ -23,7 +23,7 @@ import (
 // harness is a temp HOME with Claude Code's files, an in-memory keyring,
 // a real database and the simulator on loopback.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	home    string
 	dataDir string
@@ -37,7 +37,7 @@ type harness struct {
 
 const krAccount = "tester"
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), home: t.TempDir(), dataDir: t.TempDir(), kr: keyringtest.New()}
 	h.sim = sim.New(clock.Real{})
