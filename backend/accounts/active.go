@@ -181,3 +181,33 @@ func (m *Manager) setLastActive(ctx context.Context, v string) {
 		m.log.Warn("could not remember the active account", "err", err)
 	}
 }
+
+// AccountView is an account with whether Claude Code uses it now.
+type AccountView struct {
+	Account
+	Active bool `json:"active"`
+}
+
+// Overview is what a list shows: every account, the active one marked,
+// and what Claude Code is logged in as (for the CLI's `list` and the UI).
+type Overview struct {
+	Accounts []AccountView `json:"accounts"`
+	Live     Live          `json:"claude_code"`
+}
+
+// Overview lists the accounts and resolves the active one.
+func (m *Manager) Overview(ctx context.Context) (*Overview, error) {
+	all, err := m.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	live, err := m.Active(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o := &Overview{Accounts: make([]AccountView, 0, len(all)), Live: *live}
+	for _, a := range all {
+		o.Accounts = append(o.Accounts, AccountView{Account: a, Active: live.Account != nil && live.Account.ID == a.ID})
+	}
+	return o, nil
+}

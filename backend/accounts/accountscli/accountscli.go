@@ -205,19 +205,17 @@ func (c *cli) list() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			all, err := m.List(ctx)
+			o, err := m.Overview(ctx)
 			if err != nil {
 				return err
 			}
-			live, err := m.Active(ctx)
-			if err != nil {
-				return err
-			}
+			live := o.Live
 			doc := ListOutput{Accounts: []ListItem{}, ClaudeCode: ClaudeCodeState{LoggedIn: live.LoggedIn, Saved: live.Account != nil, Email: live.Email, Organization: live.Organization}}
-			for _, a := range all {
+			for _, v := range o.Accounts {
+				a := v.Account
 				it := ListItem{
 					ID: a.ID, Label: a.Label, Email: a.Email, Organization: a.OrgName, Subscription: a.Subscription,
-					Active: live.Account != nil && live.Account.ID == a.ID, NeedsRelogin: a.NeedsRelogin,
+					Active: v.Active, NeedsRelogin: a.NeedsRelogin,
 					ReloginReason: a.ReloginReason, CooldownUntil: a.CooldownUntil, LastUsedAt: a.LastUsedAt,
 				}
 				if c.hooks.Usage != nil {
