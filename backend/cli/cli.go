@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/service"
 )
@@ -132,6 +133,7 @@ Run it without arguments to open the widget.`,
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")
 	root.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
 	root.AddCommand(a.versionCommand(), a.configCommand(), a.widgetCommand(), a.demoCommand(), a.simCommand(), a.updateCommand())
+	root.AddCommand(accountscli.Commands(a.service, a.deps.Stdout, a.deps.Stderr, a.deps.Stdin)...)
 	return root
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
-	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/update"
 )
 
@@ -31,15 +30,7 @@ func (a *app) updateCommand() *cobra.Command {
 			if !cfg.AutoUpdate.Enabled {
 				return errUpdatesOff
 			}
-			pol, err := egress.PolicyFromOverrides(cfg.Endpoints.APIBase, cfg.Endpoints.TokenURL, cfg.Endpoints.ReleasesURL)
-			if err != nil {
-				return err
-			}
-			opts := []update.Option{}
-			if cfg.Endpoints.ReleasesURL != "" {
-				opts = append(opts, update.WithReleasesURL(cfg.Endpoints.ReleasesURL))
-			}
-			checker, err := update.New(egress.NewClient(pol), opts...)
+			checker, err := svc.UpdateChecker()
 			if err != nil {
 				return err
 			}
