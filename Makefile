@@ -23,6 +23,9 @@ FE_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html fro
 	frontend/svelte.config.js frontend/tsconfig.json frontend/package-lock.json
 APP_GO := $(wildcard *.go)
 NPM_STAMP := frontend/node_modules/.aimonitor-stamp
+# The real Claude Code CLI, for proving a switch with `claude auth status`.
+CLAUDE_VERSION := 2.1.197
+CLAUDE_STAMP   := .cache/claude-code/.stamp-$(CLAUDE_VERSION)
 BINDINGS  := frontend/wailsjs/go/main/App.js
 
 .PHONY: setup setup-apt setup-go build demo run dev test test-go test-frontend test-e2e vet check clean help
@@ -31,7 +34,7 @@ help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 ## ---------------------------------------------------------------- setup
-setup: setup-apt setup-go $(NPM_STAMP) ## install missing apt, npm and Go dependencies (idempotent)
+setup: setup-apt setup-go $(NPM_STAMP) $(CLAUDE_STAMP) ## install missing apt, npm and Go dependencies (idempotent)
 
 setup-apt:
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -48,6 +51,10 @@ setup-go:
 
 $(NPM_STAMP): frontend/package.json frontend/package-lock.json
 	@cd frontend && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+$(CLAUDE_STAMP):
+	@npm install --prefix .cache/claude-code --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@$(CLAUDE_VERSION) >/dev/null
 	@touch $@
 
 ## ---------------------------------------------------------------- build
@@ -81,7 +88,7 @@ vet: setup-go
 	@GOOS=darwin CGO_ENABLED=0 go vet ./backend/...
 
 test-go: setup-go $(BINDINGS)
-	@AIMONITOR_REQUIRE_KEYRING=1 go test -race -count=1 ./...
+	@AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 go test -race -count=1 ./...
 
 check: $(NPM_STAMP) $(BINDINGS) ## svelte-check (types)
 	@cd frontend && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output machine | tail -n 3
