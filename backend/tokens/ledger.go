@@ -1,0 +1,285 @@
+package tokens
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+
+	"github.com/aimonitor/aimonitor/backend/store"
+)
+
+// Options configure a Ledger.
+type Options struct {
+	// Roots are the transcript directories (DefaultRoots gives the usual ones).
+	Roots []string
+	// Log receives one debug line per scan; nil discards.
+	Log *slog.Logger
+	// Workers parse files in parallel; 0 means one per CPU.
+	Workers int
+	// BatchBytes bounds how much transcript text one write transaction
+	// covers, and so the memory a scan holds; 0 means 256 MB.
+	BatchBytes int64
+}
+
+// Ledger is the token accounting over one database.
+type Ledger struct {
+	db         *store.Store
+	roots      []string
+	log        *slog.Logger
+	workers    int
+	batchBytes int64
+	scanMu     sync.Mutex // one scan at a time in this process
+}
+
+// New returns a Ledger over db reading opts.Roots.
+func New(db *store.Store, opts Options) *Ledger {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 256 << 20
+	}
+	return &Ledger{db: db, roots: append([]string(nil), opts.Roots...), log: opts.Log,
+		workers: opts.Workers, batchBytes: opts.BatchBytes}
+}
+
+// Roots are the directories the ledger reads.
+func (l *Ledger) Roots() []string { return append([]string(nil), l.roots...) }
+
+// Progress is reported while a scan runs.
+type Progress struct {
+	FilesTotal int   // files to read in this scan
+	FilesDone  int   // of those, read so far
+	BytesTotal int64 // bytes to read
+	BytesDone  int64
+}
+
+// ScanStats describe one scan.
+type ScanStats struct {
+	Files     int   // transcripts found
+	Read      int   // files read because they were new or had changed
+	Restarted int   // of those, read again from the start (truncated, replaced or rewritten)
+	Bytes     int64 // bytes read
+	Entries   int   // usage entries parsed
+	Added     int   // responses counted for the first time
+	Improved  int   // responses whose counted copy was replaced by a better one
+	Duration  time.Duration
+}
+
+// fileState is a token_files row.
+type fileState struct {
+	id                      int64
+	size, mtimeNS, consumed int64
+	inode                   uint64
+	tail                    int64
+}
+
+// Scan reads whatever is new in the transcripts and records it. Files that
+// did not change since the last scan are not opened. onProgress, if not nil,
+// is called from Scan's goroutine after each file.
+//
+// Files are parsed on l.workers goroutines while Scan's own goroutine writes
+// what they found, so parsing and the database work overlap; a transaction
+// covers at most BatchBytes of input, which bounds both memory and how long
+// other aimonitor processes wait for the database.
+func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats, error) {
+	l.scanMu.Lock()
+	defer l.scanMu.Unlock()
+	start := time.Now()
+	var st ScanStats
+	files, err := listFiles(l.roots)
+	if err != nil {
+		return st, err
+	}
+	st.Files = len(files)
+	known, err := l.fileStates(ctx)
+	if err != nil {
+		return st, err
+	}
+	var jobs []readJob
+	var prog Progress
+	for i, f := range files {
+		s, ok := known[f.path]
+		switch {
+		case !ok, s.inode != f.inode, f.size < s.consumed:
+			jobs = append(jobs, readJob{idx: i})
+			if ok {
+				st.Restarted++
+			}
+		case f.size == s.size && f.mtimeNS == s.mtimeNS:
+			continue // unchanged
+		default:
+			jobs = append(jobs, readJob{idx: i, from: s.consumed, wantTail: s.tail})
+		}
+		prog.BytesTotal += f.size - jobs[len(jobs)-1].from
+	}
+	prog.FilesTotal = len(jobs)
+	st.Read = len(jobs)
+	if len(jobs) == 0 {
+		st.Duration = time.Since(start)
+		return st, nil
+	}
+	if onProgress != nil {
+		onProgress(prog)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := l.parse(ctx, files, jobs)
+	var fresh freshLedger
+	fileIDs := make(map[string]int64, len(known))
+	for path, s := range known {
+		fileIDs[path] = s.id
+	}
+	for first, done := true, false; !done; first = false {
+		var batchBytes int64
+		err := l.write(ctx, &fresh, first, fileIDs, func(m *merger) error {
+			for batchBytes < l.batchBytes {
+				var r *parsed
+				select {
+				case r = <-results:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				if r == nil {
+					done = true
+					return nil
+				}
+				if r.err != nil {
+					return fmt.Errorf("reading transcript %s: %w", r.file.path, r.err)
+				}
+				if err := m.file(r); err != nil {
+					return err
+				}
+				batchBytes += r.eof - r.from
+				if r.from == 0 && r.job.from > 0 {
+					st.Restarted++
+				}
+				st.Bytes += r.eof - r.from
+				st.Entries += r.entries
+				prog.FilesDone++
+				prog.BytesDone += r.file.size - r.job.from
+				if onProgress != nil {
+					onProgress(prog)
+				}
+			}
+			return nil
+		}, &st)
+		if err != nil {
+			return st, err
+		}
+	}
+	st.Duration = time.Since(start)
+	l.log.Debug("tokens: scanned transcripts", "files", st.Files, "read", st.Read, "bytes", st.Bytes,
+		"entries", st.Entries, "added", st.Added, "improved", st.Improved, "took", st.Duration)
+	return st, nil
+}
+
+// parsed is one file's parse, ready to merge.
+type parsed struct {
+	readResult
+	file    fileInfo
+	job     readJob
+	keys    []keyed
+	entries int
+}
+
+// keyed is a response with its dedupe key and hash, computed by the parser
+// goroutines so the writer has less to do.
+type keyed struct {
+	key  string
+	id   int64
+	fact fact
+}
+
+// parse reads jobs on l.workers goroutines, largest files first, and sends
+// each file's result as it is done. The channel closes when all are sent or
+// ctx ends.
+func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-chan *parsed {
+	sortJobs(jobs, files)
+	next := make(chan readJob)
+	out := make(chan *parsed, l.workers)
+	var wg sync.WaitGroup
+	for w := 0; w < min(l.workers, len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r reader
+			for j := range next {
+				f := files[j.idx]
+				res, entries := r.read(f.path, j)
+				p := &parsed{readResult: res, file: f, job: j, entries: len(entries)}
+				p.keys = keyEntries(f.path, entries)
+				select {
+				case out <- p:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for _, j := range jobs {
+			select {
+			case next <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	return out
+}
+
+// keyEntries settles the copies within one file (they sit on adjacent lines)
+// and computes every response's key.
+func keyEntries(path string, entries []fileEntry) []keyed {
+	out := make([]keyed, 0, len(entries)/2+1)
+	index := make(map[string]int, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		f := fact{ts: e.Time, model: e.Model, sidechain: e.Sidechain, class: classOf(&e.Entry), usage: e.Usage, cost: e.CostUSD}
+		key := dedupeKey(path, e)
+		if k, ok := index[key]; ok {
+			if better(&f, &out[k].fact) {
+				out[k].fact = f
+			}
+			continue
+		}
+		index[key] = len(out)
+		out = append(out, keyed{key: key, id: keyHash(key), fact: f})
+	}
+	return out
+}
+
+func (l *Ledger) fileStates(ctx context.Context) (map[string]fileState, error) {
+	out := map[string]fileState{}
+	err := l.db.Read(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT path, id, size, mtime_ns, inode, consumed, tail_hash FROM token_files`)
+		defer stmt.Reset()
+		for {
+			row, err := stmt.Step()
+			if err != nil || !row {
+				return err
+			}
+			out[stmt.ColumnText(0)] = fileState{id: stmt.ColumnInt64(1), size: stmt.ColumnInt64(2),
+				mtimeNS: stmt.ColumnInt64(3), inode: uint64(stmt.ColumnInt64(4)), consumed: stmt.ColumnInt64(5),
+				tail: stmt.ColumnInt64(6)}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the token ledger: %w", err)
+	}
+	return out, nil
+}
