@@ -182,6 +182,9 @@ func (l *Ledger) write(ctx context.Context, fresh *freshLedger, first bool, file
 		if err := m.applyDeltas(); err != nil {
 			return err
 		}
+		if err := bumpGeneration(conn); err != nil {
+			return err
+		}
 		st.Added += m.added
 		st.Improved += m.improved
 		return nil

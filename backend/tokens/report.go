@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -84,8 +85,33 @@ const NoModel = "unknown"
 
 const dayLayout = "2006-01-02"
 
-// Report sums the recorded usage as q asks.
+// Report sums the recorded usage as q asks. Answers are cached until the
+// ledger next changes (see cache.go).
 func (l *Ledger) Report(ctx context.Context, q Query) (Report, error) {
+	rep, raw, err := l.report(ctx, q)
+	if err != nil || rep != nil {
+		if rep == nil {
+			return Report{}, err
+		}
+		return *rep, err
+	}
+	var out Report
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return Report{}, fmt.Errorf("reading a cached token report: %w", err)
+	}
+	return out, nil
+}
+
+// ReportJSON is Report encoded as JSON (what `aimonitor tokens --json`
+// prints), straight from the cache when it can be.
+func (l *Ledger) ReportJSON(ctx context.Context, q Query) ([]byte, error) {
+	_, raw, err := l.report(ctx, q)
+	return raw, err
+}
+
+// report answers from the cache (rep nil, raw set) or computes the report
+// (both set) and caches it.
+func (l *Ledger) report(ctx context.Context, q Query) (rep *Report, raw []byte, err error) {
 	loc := q.Location
 	if loc == nil {
 		loc = time.Local
@@ -94,39 +120,64 @@ func (l *Ledger) Report(ctx context.Context, q Query) (Report, error) {
 	if by == "" {
 		by = ByDay
 	}
-	rep := Report{By: by, TimeZone: loc.String(), Since: q.Since, Until: q.Until, PricingDate: PricingDate, Rows: []Row{}}
 	from, to, err := dayRange(q.Since, q.Until, loc)
 	if err != nil {
-		return rep, err
+		return nil, nil, err
 	}
-	var groups *grouper
+	var key string
+	var gen int64
 	err = l.db.Read(ctx, func(conn *sqlite.Conn) error {
-		d, err := loadDimNames(conn)
-		if err != nil {
+		if key, gen, err = cacheKey(conn, by, from, to, loc); err != nil {
 			return err
 		}
-		groups = newGrouper(d)
-		switch by {
-		case ByDay:
-			var days dayMapper
-			return scanUsage(conn, from, to, func(r *aggRow) {
-				groups.add(days.day(r.bucket, loc), r)
-			})
-		case ByModel:
-			return scanUsage(conn, from, to, func(r *aggRow) {
-				groups.add(displayModel(d.model(r.modelID)), r)
-			})
-		case ByProject:
-			return scanUsage(conn, from, to, func(r *aggRow) {
-				groups.add(d.project(r.projectID), r)
-			})
-		case ByAccount:
-			return sumByAccount(conn, from, to, groups)
+		if raw, err = cached(conn, key, gen); err != nil || raw != nil {
+			return err
 		}
-		return fmt.Errorf("unknown report grouping %q (use day, model, project or account)", by)
+		rep = &Report{By: by, TimeZone: loc.String(), Since: q.Since, Until: q.Until, PricingDate: PricingDate, Rows: []Row{}}
+		return compute(conn, rep, by, from, to, loc)
 	})
 	if err != nil {
-		return rep, fmt.Errorf("reading token usage: %w", err)
+		return nil, nil, fmt.Errorf("reading token usage: %w", err)
+	}
+	if rep == nil {
+		return nil, raw, nil
+	}
+	if raw, err = json.Marshal(rep); err != nil {
+		return nil, nil, err
+	}
+	raw = append(raw, '\n')
+	l.store(ctx, key, gen, raw)
+	return rep, raw, nil
+}
+
+// compute builds the report from token_usage.
+func compute(conn *sqlite.Conn, rep *Report, by string, from, to int64, loc *time.Location) error {
+	d, err := loadDimNames(conn)
+	if err != nil {
+		return err
+	}
+	groups := newGrouper(d)
+	switch by {
+	case ByDay:
+		var days dayMapper
+		err = scanUsage(conn, from, to, func(r *aggRow) {
+			groups.add(days.day(r.bucket, loc), r)
+		})
+	case ByModel:
+		err = scanUsage(conn, from, to, func(r *aggRow) {
+			groups.add(displayModel(d.model(r.modelID)), r)
+		})
+	case ByProject:
+		err = scanUsage(conn, from, to, func(r *aggRow) {
+			groups.add(d.project(r.projectID), r)
+		})
+	case ByAccount:
+		err = sumByAccount(conn, from, to, groups)
+	default:
+		err = fmt.Errorf("unknown report grouping %q (use day, model, project or account)", by)
+	}
+	if err != nil {
+		return err
 	}
 	total := acc{}
 	for _, key := range groups.order() {
@@ -138,6 +189,9 @@ func (l *Ledger) Report(ctx context.Context, q Query) (Report, error) {
 		groups.named(gr, all, models)
 		groups.named(gr, total, nil)
 		row := Row{Totals: all.totals()}
+		if by == ByModel && row.TotalTokens() == 0 {
+			continue // responses without usage (synthetic error messages)
+		}
 		switch by {
 		case ByDay:
 			row.Date = key
@@ -149,7 +203,9 @@ func (l *Ledger) Report(ctx context.Context, q Query) (Report, error) {
 			row.Account = key
 		}
 		for _, m := range sortedKeys(models) {
-			row.Models = append(row.Models, ModelTotals{Model: m, Totals: models[m].totals()})
+			if t := models[m].totals(); t.TotalTokens() > 0 {
+				row.Models = append(row.Models, ModelTotals{Model: m, Totals: t})
+			}
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
@@ -158,7 +214,7 @@ func (l *Ledger) Report(ctx context.Context, q Query) (Report, error) {
 		// Largest first: what a reader of a model or project table wants.
 		sort.SliceStable(rep.Rows, func(i, j int) bool { return rep.Rows[i].TotalTokens() > rep.Rows[j].TotalTokens() })
 	}
-	return rep, nil
+	return nil
 }
 
 // dayRange turns inclusive dates into [from, to) unix milliseconds; an

@@ -70,3 +70,19 @@ CREATE TABLE token_usage (
   cost_usd        REAL NOT NULL,       -- sum of recorded costUSD (class 3 only)
   PRIMARY KEY (bucket, model_id, project_id, class)
 ) STRICT, WITHOUT ROWID;
+
+-- generation counts changes to the ledger: every transaction that records
+-- usage bumps it, which invalidates token_report_cache.
+CREATE TABLE token_state (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  generation INTEGER NOT NULL
+) STRICT;
+INSERT INTO token_state(id, generation) VALUES (1, 0);
+
+-- Reports already computed (JSON), valid while their generation is the
+-- ledger's: a run with nothing new to read answers from here.
+CREATE TABLE token_report_cache (
+  key        TEXT PRIMARY KEY,
+  generation INTEGER NOT NULL,
+  report     BLOB NOT NULL
+) STRICT;

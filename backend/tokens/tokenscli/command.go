@@ -4,7 +4,6 @@
 package tokenscli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -71,14 +70,19 @@ Only what changed since the last run is read.`,
 					return err
 				}
 			}
+			if asJSON {
+				// Compact, and straight from the ledger's cache when nothing
+				// changed: a long history is hundreds of KB.
+				raw, err := ledger.ReportJSON(cmd.Context(), q)
+				if err != nil {
+					return err
+				}
+				_, err = stdout.Write(raw)
+				return err
+			}
 			rep, err := ledger.Report(cmd.Context(), q)
 			if err != nil {
 				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
 			}
 			return printTable(stdout, rep)
 		},

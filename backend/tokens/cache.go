@@ -1,0 +1,162 @@
+package tokens
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strconv"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+)
+
+// Reports are cached in token_report_cache under a key that holds
+// everything a report depends on besides the ledger itself, whose changes
+// token_state.generation counts:
+//   - the grouping and the [from, to) bounds in milliseconds;
+//   - for days, the local midnights over the data's range (two zones, or
+//     one zone before and after a rules update, that put midnight at the
+//     same instants map buckets to the same days);
+//   - the pricing table;
+//   - for accounts, the switch log.
+// A run with nothing new to read then costs a lookup instead of a report.
+
+// cacheKey returns the key of a report and the ledger generation it is
+// valid for.
+func cacheKey(conn *sqlite.Conn, by string, from, to int64, loc *time.Location) (string, int64, error) {
+	stmt := conn.Prep(`SELECT generation FROM token_state WHERE id = 1`)
+	row, err := stmt.Step()
+	if err != nil {
+		stmt.Reset()
+		return "", 0, err
+	}
+	var gen int64
+	if row {
+		gen = stmt.ColumnInt64(0)
+	}
+	stmt.Reset()
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%d|%d|%s|", by, from, to, pricingFingerprint())
+	switch by {
+	case ByDay:
+		if err := midnights(conn, h, from, to, loc); err != nil {
+			return "", 0, err
+		}
+	case ByAccount:
+		if err := switchFingerprint(conn, h); err != nil {
+			return "", 0, err
+		}
+	}
+	return by + ":" + strconv.FormatUint(h.Sum64(), 36), gen, nil
+}
+
+type hashWriter interface{ Write([]byte) (int, error) }
+
+// midnights writes the local midnights between the first and last quarter
+// hour with usage in [from, to).
+func midnights(conn *sqlite.Conn, h hashWriter, from, to int64, loc *time.Location) error {
+	stmt := conn.Prep(`SELECT min(bucket), max(bucket) FROM token_usage WHERE bucket >= ? AND bucket < ?`)
+	defer stmt.Reset()
+	stmt.BindInt64(1, bucketFloor(from))
+	stmt.BindInt64(2, bucketCeil(to))
+	if row, err := stmt.Step(); err != nil || !row || stmt.ColumnType(0) == sqlite.TypeNull {
+		return err
+	}
+	first, last := stmt.ColumnInt64(0)*bucketMS, stmt.ColumnInt64(1)*bucketMS
+	t := time.UnixMilli(first).In(loc)
+	y, m, d := t.Date()
+	var buf []byte
+	for day := time.Date(y, m, d, 0, 0, 0, 0, loc); day.UnixMilli() <= last; {
+		buf = strconv.AppendInt(buf[:0], day.UnixMilli(), 10)
+		buf = append(buf, ',')
+		h.Write(buf)
+		y, m, d = day.Date()
+		day = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+	}
+	return nil
+}
+
+func switchFingerprint(conn *sqlite.Conn, h hashWriter) error {
+	stmt := conn.Prep(`SELECT id, ts, to_label, ok FROM switch_log ORDER BY id`)
+	defer stmt.Reset()
+	for {
+		row, err := stmt.Step()
+		if err != nil || !row {
+			return err
+		}
+		fmt.Fprintf(h, "%d,%d,%q,%d;", stmt.ColumnInt64(0), stmt.ColumnInt64(1), stmt.ColumnText(2), stmt.ColumnInt64(3))
+	}
+}
+
+// pricingFingerprint identifies the pricing table compiled in.
+func pricingFingerprint() string {
+	keys := make([]string, 0, len(pricing))
+	for k := range pricing {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := fnv.New64a()
+	for _, k := range keys {
+		p := pricing[k]
+		fmt.Fprintf(h, "%s=%v/%d", k, p.Base, p.Threshold)
+		if p.Above != nil {
+			fmt.Fprintf(h, "/%v", *p.Above)
+		}
+		h.Write([]byte{';'})
+	}
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
+func cached(conn *sqlite.Conn, key string, gen int64) ([]byte, error) {
+	stmt := conn.Prep(`SELECT report FROM token_report_cache WHERE key = ? AND generation = ?`)
+	defer stmt.Reset()
+	stmt.BindText(1, key)
+	stmt.BindInt64(2, gen)
+	row, err := stmt.Step()
+	if err != nil || !row {
+		return nil, err
+	}
+	raw := make([]byte, stmt.ColumnLen(0))
+	stmt.ColumnBytes(0, raw)
+	return raw, nil
+}
+
+// store caches a report computed at generation gen, unless the ledger has
+// moved on since. Failing to cache is not an error: it only costs speed.
+func (l *Ledger) store(ctx context.Context, key string, gen int64, raw []byte) {
+	err := l.db.Write(ctx, func(conn *sqlite.Conn) error {
+		stmt := conn.Prep(`SELECT generation FROM token_state WHERE id = 1`)
+		row, err := stmt.Step()
+		now := stmt.ColumnInt64(0)
+		stmt.Reset()
+		if err != nil || !row || now != gen {
+			return err
+		}
+		del := conn.Prep(`DELETE FROM token_report_cache WHERE generation <> ?`)
+		del.BindInt64(1, gen)
+		if _, err := del.Step(); err != nil {
+			del.Reset()
+			return err
+		}
+		del.Reset()
+		ins := conn.Prep(`INSERT OR REPLACE INTO token_report_cache(key, generation, report) VALUES (?, ?, ?)`)
+		ins.BindText(1, key)
+		ins.BindInt64(2, gen)
+		ins.BindBytes(3, raw)
+		_, err = ins.Step()
+		ins.Reset()
+		return err
+	})
+	if err != nil {
+		l.log.Debug("tokens: could not cache a report", "err", err)
+	}
+}
+
+// bumpGeneration marks the ledger changed, in the caller's transaction.
+func bumpGeneration(conn *sqlite.Conn) error {
+	stmt := conn.Prep(`UPDATE token_state SET generation = generation + 1 WHERE id = 1`)
+	_, err := stmt.Step()
+	stmt.Reset()
+	return err
+}
