@@ -162,24 +162,6 @@ func (a *app) widgetCommand() *cobra.Command {
 	return cmd
 }
 
-// demoCommand opens the app on the embedded simulator with demo accounts.
-// It refuses to run outside the throw-away sandbox that `make demo` makes,
-// so it can never touch a real ~/.claude or keyring.
-func (a *app) demoCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:    "demo",
-		Short:  "Open the app on the built-in simulator (run it through `make demo`)",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if lookup(a.deps.Environ, "AIMONITOR_SANDBOX") != "1" {
-				return errors.New("the demo only runs inside its throw-away sandbox; start it with `make demo`")
-			}
-			return a.runGUI(cmd.Context(), GUIOptions{Demo: true})
-		},
-	}
-}
-
 func lookup(environ []string, key string) string {
 	for i := len(environ) - 1; i >= 0; i-- {
 		if len(environ[i]) > len(key) && environ[i][:len(key)] == key && environ[i][len(key)] == '=' {
