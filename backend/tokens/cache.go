@@ -24,7 +24,7 @@ import (
 
 // cacheKey returns the key of a report and the ledger generation it is
 // valid for.
-func cacheKey(conn *sqlite.Conn, by string, from, to int64, loc *time.Location) (string, int64, error) {
+func cacheKey(conn *sqlite.Conn, by string, from, to int64, loc *time.Location, pricingFP string) (string, int64, error) {
 	stmt := conn.Prep(`SELECT generation FROM token_state WHERE id = 1`)
 	row, err := stmt.Step()
 	if err != nil {
@@ -37,7 +37,7 @@ func cacheKey(conn *sqlite.Conn, by string, from, to int64, loc *time.Location) 
 	}
 	stmt.Reset()
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%d|%d|%s|", by, from, to, pricingFingerprint())
+	fmt.Fprintf(h, "%s|%d|%d|%s|", by, from, to, pricingFP)
 	switch by {
 	case ByDay:
 		if err := midnights(conn, h, from, to, loc); err != nil {

@@ -61,7 +61,7 @@ var t0 = time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)
 
 // env is a ledger over temp transcript roots and a temp database.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *store.Store
 	l     *Ledger
 	roots []string

@@ -33,6 +33,7 @@ type Ledger struct {
 	log        *slog.Logger
 	workers    int
 	batchBytes int64
+	pricingFP  string     // identifies the pricing table in report cache keys
 	scanMu     sync.Mutex // one scan at a time in this process
 }
 
@@ -48,7 +49,7 @@ func New(db *store.Store, opts Options) *Ledger {
 		opts.BatchBytes = 256 << 20
 	}
 	return &Ledger{db: db, roots: append([]string(nil), opts.Roots...), log: opts.Log,
-		workers: opts.Workers, batchBytes: opts.BatchBytes}
+		workers: opts.Workers, batchBytes: opts.BatchBytes, pricingFP: pricingFingerprint()}
 }
 
 // Roots are the directories the ledger reads.

@@ -460,7 +460,7 @@ func TestSummary(t *testing.T) {
 	at := func(hh, mm int) time.Time { return time.Date(2025, 6, 4, hh, mm, 0, 0, time.UTC) }
 	e.write(0, "p/s.jsonl",
 		msg{id: "msg_0", req: "r0", at: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), in: 1000, out: 1}.line(), // Sunday: last week
-		msg{id: "msg_1", req: "r1", at: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), in: 100, out: 1}.line(), // Monday
+		msg{id: "msg_1", req: "r1", at: time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC), in: 100, out: 1}.line(),  // Monday
 		msg{id: "msg_2", req: "r2", at: at(8, 10), in: 10, out: 1}.line(),
 		msg{id: "msg_3", req: "r3", at: at(12, 59), in: 10, out: 1}.line(),
 		msg{id: "msg_4", req: "r4", at: at(14, 20), in: 1, out: 1}.line(),

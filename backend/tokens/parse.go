@@ -878,7 +878,7 @@ const (
 func (p *lineParser) stringSpan() span {
 	b := p.b
 	i := p.i + 1
-	s := span{start: i, set: true}
+	s := span{start: i} // set only once the closing quote is found
 	for {
 		for i+4 <= len(b) {
 			_ = b[i+3]
@@ -909,7 +909,7 @@ func (p *lineParser) stringSpan() span {
 		}
 		switch c := b[i]; {
 		case c == '"':
-			s.end = i
+			s.end, s.set = i, true
 			p.i = i + 1
 			return s
 		case c == '\\':

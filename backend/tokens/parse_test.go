@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -212,6 +213,8 @@ func TestParseTimestamp(t *testing.T) {
 		}
 	}
 }
+
+func unixMilliUTC(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
 
 func TestSemverPrefix(t *testing.T) {
 	for v, want := range map[string]bool{"2.1.3": true, "10.20.300": true, "2.1.3-beta": true, "1.0": false, "abc": false, "": false, "1..2": false, "1.2.x": false, ".1.2": false} {

@@ -75,5 +75,3 @@ func parseTimestamp(b []byte) int64 {
 func daysIn(year int, m time.Month) int {
 	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
-
-func unixMilliUTC(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,138 @@
+package tokenscli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aimonitor/aimonitor/backend/service"
+)
+
+// sandbox is a private HOME, XDG tree and CLAUDE_CONFIG_DIR with one
+// transcript holding two responses (one written twice) on two UTC days.
+func sandbox(t *testing.T) []string {
+	t.Helper()
+	root := t.TempDir()
+	claude := filepath.Join(root, "claude")
+	line := func(id string, ts string, in int) string {
+		return fmt.Sprintf(`{"cwd":"/home/me/app","sessionId":"s","version":"2.0.1","message":{"model":"claude-sonnet-4-5-20250929","id":%q,"usage":{"input_tokens":%d,"output_tokens":2,"cache_creation_input_tokens":3,"cache_read_input_tokens":4}},"requestId":"r-%s","type":"assistant","timestamp":%q}`,
+			id, in, id, ts)
+	}
+	dir := filepath.Join(claude, "projects", "-home-me-app")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := line("msg_1", "2025-06-01T23:30:00.000Z", 10) + "\n" + line("msg_1", "2025-06-01T23:30:00.000Z", 10) + "\n" +
+		line("msg_2", "2025-06-02T00:30:00.000Z", 100) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "s.jsonl"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"HOME=" + filepath.Join(root, "home"),
+		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
+		"XDG_DATA_HOME=" + filepath.Join(root, "data"),
+		"XDG_STATE_HOME=" + filepath.Join(root, "state"),
+		"CLAUDE_CONFIG_DIR=" + claude,
+	}
+}
+
+func run(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
+	var svc *service.Service
+	get := func() (*service.Service, error) {
+		if svc == nil {
+			s, err := service.New(service.Options{Environ: env, Stderr: &bytes.Buffer{}})
+			if err != nil {
+				return nil, err
+			}
+			svc = s
+		}
+		return svc, nil
+	}
+	defer func() {
+		if svc != nil {
+			svc.Close()
+		}
+	}()
+	var out bytes.Buffer
+	cmd := Command(get, &out)
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestJSONShape(t *testing.T) {
+	env := sandbox(t)
+	out, err := run(t, env, "--json", "--tz", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Totals map[string]any   `json:"totals"`
+		Rows   []map[string]any `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "cost_usd"} {
+		if _, ok := doc.Totals[k]; !ok {
+			t.Errorf("totals lack %s: %v", k, doc.Totals)
+		}
+	}
+	if doc.Totals["input_tokens"] != float64(110) || len(doc.Rows) != 2 || doc.Rows[0]["date"] != "2025-06-01" {
+		t.Fatalf("report: %s", out)
+	}
+	// Another zone moves the first response to the next day.
+	out, err = run(t, env, "--json", "--tz", "Europe/Paris", "--by", "day")
+	if err != nil || !strings.Contains(out, `"date":"2025-06-02","input_tokens":110`) {
+		t.Fatalf("Paris: %v %s", err, out)
+	}
+	out, err = run(t, env, "--json", "--tz", "UTC", "--since", "20250602", "--by", "model")
+	if err != nil || !strings.Contains(out, `"model":"claude-sonnet-4-5-20250929","input_tokens":100`) {
+		t.Fatalf("since, by model: %v %s", err, out)
+	}
+}
+
+func TestTable(t *testing.T) {
+	env := sandbox(t)
+	out, err := run(t, env, "--by", "project", "--tz", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Project", "/home/me/app", "Total", "110", "days are in UTC"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestNoScanReportsWhatIsRecorded(t *testing.T) {
+	env := sandbox(t)
+	out, err := run(t, env, "--json", "--no-scan")
+	if err != nil || !strings.Contains(out, `"input_tokens":0`) {
+		t.Fatalf("before any scan: %v %s", err, out)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	env := sandbox(t)
+	for _, args := range [][]string{
+		{"--by", "week"},
+		{"--since", "June"},
+		{"--until", "2025-13-01"},
+		{"--tz", "Mars/Olympus"},
+		{"--since", "2025-06-03", "--until", "2025-06-01"},
+	} {
+		if _, err := run(t, env, args...); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}
