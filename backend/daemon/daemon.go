@@ -268,6 +268,7 @@ type ownerState struct {
 	lastDecided *Decision
 	levels      usage.Levels
 	maxGap      time.Duration
+	lastList    []usage.Account
 }
 
 func (dm *Daemon) own(ctx context.Context) error {
@@ -323,8 +324,14 @@ func (dm *Daemon) tick(ctx context.Context, st *ownerState) time.Time {
 
 	list, err := dm.d.Accounts.List(ctx)
 	if err != nil {
+		// Keep showing what was known (a locked keyring or a Claude Code
+		// file caught mid-write should not empty the widget).
 		dm.errorf(st, now, "listing accounts: %v", err)
-		dm.publish(ctx, st, cfg, nil, nil)
+		if st.lastList != nil {
+			if v, verr := dm.view(ctx, st.lastList); verr == nil {
+				dm.publish(ctx, st, cfg, st.lastList, &v)
+			}
+		}
 		return time.Time{}
 	}
 	if active := activeOf(list); active != nil && !now.Before(st.nextPoll) {
@@ -336,7 +343,9 @@ func (dm *Daemon) tick(ctx context.Context, st *ownerState) time.Time {
 			dm.errorf(st, now, "usage of %s: %v", active.Label, res.Err)
 		}
 		if res.Outcome != usage.Fetched && res.Outcome != usage.Fresh {
-			list, _ = dm.d.Accounts.List(ctx) // flags may have changed
+			if l, err := dm.d.Accounts.List(ctx); err == nil {
+				list = l // flags may have changed
+			}
 		}
 	}
 	v, err := dm.view(ctx, list)
@@ -359,6 +368,7 @@ func (dm *Daemon) tick(ctx context.Context, st *ownerState) time.Time {
 	} else {
 		st.nextPoll = now.Add(max(st.maxGap, time.Minute))
 	}
+	st.lastList = list
 	dm.publish(ctx, st, cfg, list, &v)
 	return wakeAt
 }
@@ -573,7 +583,12 @@ func (dm *Daemon) autoswap(ctx context.Context, st *ownerState, cfg config.Confi
 			}
 		case autoswap.NoCandidate:
 			s, ok := v.latest(d.Active.ID)
-			st.engine.NoCandidate(ctx, ncfg, now, keyOfWindows(d.Active, s, ok), d.Active.Label, d.Reason)
+			full := d.Active.Windows[usage.FiveHour] >= 100 || d.Active.Windows[usage.SevenDay] >= 100
+			key := keyOfWindows(d.Active, s, ok)
+			if full {
+				key += ":full" // running out is news even after "near the threshold"
+			}
+			st.engine.NoCandidate(ctx, ncfg, now, key, d.Active.Label, d.Reason, full)
 		case autoswap.Fire:
 			swap := swapOf(d.Pending, d.Reason)
 			if err := dm.d.Accounts.Switch(ctx, d.Target.Label, "auto", d.Reason); err != nil {

@@ -387,3 +387,24 @@ func waitReal(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// Alone on an account with auto-swap on: "no candidate" is said once when
+// the threshold is crossed, not on every poll, and once more when the
+// account is used up.
+func TestNoCandidateOncePerCrossing(t *testing.T) {
+	env := usagetest.New(t)
+	env.Add(t, "work", map[string]sim.WindowSpec{sim.FiveHour: {Utilization: 75, ResetsIn: 3 * time.Hour, RatePerHour: 30}})
+	h := start(t, env, defaultConfig())
+	h.until(30*time.Minute, "the crossing", func() bool { return len(h.sent.summaries()) > 0 })
+	if got := h.sent.summaries(); len(got) != 1 || got[0] != "No account to switch work to" {
+		t.Fatalf("notifications %q", got)
+	}
+	h.until(time.Hour, "exhaustion", func() bool { return len(h.sent.summaries()) > 1 })
+	h.until(time.Hour, "more polls", func() bool { return env.Clock.Now().After(usagetest.T0.Add(90 * time.Minute)) })
+	if got := h.sent.summaries(); len(got) != 2 || got[1] != "work is used up and no account can take over" {
+		t.Fatalf("notifications %q", got)
+	}
+	if doc := h.dm.Status(); doc.LastDecision == nil || doc.LastDecision.Action != "no_candidate" {
+		t.Fatalf("last decision %+v", doc.LastDecision)
+	}
+}

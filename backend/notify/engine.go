@@ -429,14 +429,15 @@ func (e *Engine) SwapCancelled(ctx context.Context, cfg Config, now time.Time, s
 }
 
 // NoCandidate warns that the active account needs relief and no account can
-// give it. key identifies the crossing (the daemon uses the account and the
-// window instance), so it is said once per crossing.
-func (e *Engine) NoCandidate(ctx context.Context, cfg Config, now time.Time, key, active, reason string) {
-	e.swapNotice(ctx, cfg, now, "nocandidate:"+key, "", Message{
-		Summary: "No account to switch " + active + " to",
-		Body:    reason,
-		Urgency: Critical,
-	})
+// give it; critical once it is exhausted. key identifies the crossing (the
+// daemon uses the account and the window instances), so it is said once per
+// crossing.
+func (e *Engine) NoCandidate(ctx context.Context, cfg Config, now time.Time, key, active, reason string, exhausted bool) {
+	m := Message{Summary: "No account to switch " + active + " to", Body: reason, Urgency: Normal}
+	if exhausted {
+		m.Summary, m.Urgency = active+" is used up and no account can take over", Critical
+	}
+	e.swapNotice(ctx, cfg, now, "nocandidate:"+key, "", m)
 }
 
 func (e *Engine) swapNotice(ctx context.Context, cfg Config, now time.Time, key, replaces string, m Message) {

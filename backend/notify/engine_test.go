@@ -201,11 +201,12 @@ func TestSwapNotices(t *testing.T) {
 	r.expect(&seen, "Switching Claude Code to spare", "Not switching to spare")
 
 	r.engine.SwapFailed(ctx, r.cfg, r.now, notify.Swap{Key: "k", To: "x"}, errors.New("keyring locked"))
-	r.engine.NoCandidate(ctx, r.cfg, r.now, "1:five_hour:2026030213", "work", "home: needs a new login")
-	r.engine.NoCandidate(ctx, r.cfg, r.now, "1:five_hour:2026030213", "work", "home: needs a new login")
-	got = r.expect(&seen, "Could not switch Claude Code to x", "No account to switch work to")
-	if got[1].Urgency != byte(notify.Critical) {
-		t.Fatalf("no candidate urgency %d", got[1].Urgency)
+	r.engine.NoCandidate(ctx, r.cfg, r.now, "1:2026030213", "work", "home: needs a new login", false)
+	r.engine.NoCandidate(ctx, r.cfg, r.now, "1:2026030213", "work", "home: needs a new login", false)
+	r.engine.NoCandidate(ctx, r.cfg, r.now, "1:2026030213:full", "work", "home: needs a new login", true)
+	got = r.expect(&seen, "Could not switch Claude Code to x", "No account to switch work to", "work is used up and no account can take over")
+	if got[0].Urgency != byte(notify.Critical) || got[1].Urgency != byte(notify.Normal) || got[2].Urgency != byte(notify.Critical) {
+		t.Fatalf("urgencies %d %d %d", got[0].Urgency, got[1].Urgency, got[2].Urgency)
 	}
 }
 
@@ -214,7 +215,7 @@ func TestDisabledSendsNothingAndDoesNotReplayLater(t *testing.T) {
 	r.cfg.Enabled = false
 	seen := 0
 	r.observe(active(96, 10, t0.Add(time.Hour)), notify.Account{ID: 2, Label: "dead", NeedsRelogin: true})
-	r.engine.NoCandidate(context.Background(), r.cfg, r.now, "k", "work", "none")
+	r.engine.NoCandidate(context.Background(), r.cfg, r.now, "k", "work", "none", true)
 	r.expect(&seen)
 	r.cfg.Enabled = true
 	r.observe(active(97, 10, t0.Add(time.Hour)), notify.Account{ID: 2, Label: "dead", NeedsRelogin: true})
