@@ -335,6 +335,16 @@ func SwapDone(st State, now time.Time, toID int64) State {
 	return st
 }
 
+// UserCancelled records that the user called off the pending swap: nothing
+// is armed again for SwapCooldown (a swap the user just refused is not
+// offered again at the next poll).
+func UserCancelled(cfg Config, st State, now time.Time) State {
+	cfg = cfg.withDefaults()
+	st.Pending = nil
+	st.QuietUntil = now.Add(cfg.SwapCooldown)
+	return st
+}
+
 // SwapFailed records a failed switch: nothing is tried for FailureCooldown.
 func SwapFailed(cfg Config, st State, now time.Time) State {
 	cfg = cfg.withDefaults()

@@ -333,3 +333,17 @@ func TestConfigFrom(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+func TestUserCancelledHoldsOff(t *testing.T) {
+	w := newWorld(t, base, acct(1, "work", 85, 10, active), acct(2, "home", 5, 5))
+	w.expect(Arm, "home")
+	w.st = UserCancelled(w.cfg, w.st, w.clk.Now())
+	w.clk.Advance(3 * time.Minute)
+	w.set("work", 90, 10)
+	w.set("home", 5, 5)
+	w.expect(None, "")
+	w.clk.Advance(DefaultSwapCooldown)
+	w.set("work", 95, 10)
+	w.set("home", 5, 5)
+	w.expect(Arm, "home")
+}

@@ -37,6 +37,9 @@ const (
 	DefaultFollowPoll = 2 * time.Second
 	// SwapStateKey is the settings key of the auto-swap memory.
 	SwapStateKey = "autoswap_state"
+	// CancelKey is where any process asks the owner to call off the
+	// pending swap; the value is the pending swap's key (see PendingSwap.Key).
+	CancelKey = "autoswap_cancel"
 	// LockName is the poller lock's file name in the data directory.
 	LockName = "poller.lock"
 )
@@ -465,7 +468,7 @@ func (dm *Daemon) publish(ctx context.Context, st *ownerState, cfg config.Config
 		doc.NextPoll = &np
 	}
 	if p := st.swap.Pending; p != nil {
-		doc.PendingSwap = &PendingSwap{From: p.FromLabel, Target: p.ToLabel, TargetID: p.ToID, FiresAt: p.FiresAt, Reason: p.Reason}
+		doc.PendingSwap = pendingOf(p)
 	}
 	written, changed, err := st.pub.Publish(ctx, doc)
 	if err != nil {
@@ -516,7 +519,7 @@ func Snapshot(ctx context.Context, db *store.Store, accounts usage.Accounts, now
 	}
 	doc := document(list, &v, now)
 	if p := dm.loadSwapState(ctx).Pending; p != nil {
-		doc.PendingSwap = &PendingSwap{From: p.FromLabel, Target: p.ToLabel, TargetID: p.ToID, FiresAt: p.FiresAt, Reason: p.Reason}
+		doc.PendingSwap = pendingOf(p)
 	}
 	return &doc, nil
 }
@@ -538,8 +541,47 @@ func keyOfWindows(a *autoswap.Account, s usage.Sample, ok bool) string {
 	return key
 }
 
+func swapKey(p *autoswap.Pending) string {
+	return fmt.Sprintf("%d-%d-%d", p.FromID, p.ToID, p.ArmedAt.Unix())
+}
+
 func swapOf(p *autoswap.Pending, reason string) notify.Swap {
-	return notify.Swap{Key: fmt.Sprintf("%d-%d-%d", p.FromID, p.ToID, p.ArmedAt.Unix()), From: p.FromLabel, To: p.ToLabel, FiresAt: p.FiresAt, Reason: reason}
+	return notify.Swap{Key: swapKey(p), From: p.FromLabel, To: p.ToLabel, FiresAt: p.FiresAt, Reason: reason}
+}
+
+func pendingOf(p *autoswap.Pending) *PendingSwap {
+	return &PendingSwap{Key: swapKey(p), From: p.FromLabel, Target: p.ToLabel, TargetID: p.ToID, FiresAt: p.FiresAt, Reason: p.Reason}
+}
+
+// ErrNothingPending is returned by CancelPending when no swap is armed.
+var ErrNothingPending = errors.New("no automatic swap is pending")
+
+// CancelPending asks the poller owner (this process or another) to call off
+// the pending automatic swap. It works from any process: the request goes
+// through the database and the owner acts on it at its next tick.
+func (dm *Daemon) CancelPending(ctx context.Context) error {
+	doc, err := NewReader(dm.d.Store).Read(ctx)
+	if err != nil {
+		return err
+	}
+	if doc == nil || doc.PendingSwap == nil {
+		return ErrNothingPending
+	}
+	if err := dm.d.Store.SetSetting(ctx, CancelKey, doc.PendingSwap.Key); err != nil {
+		return fmt.Errorf("asking to cancel the swap: %w", err)
+	}
+	dm.Wake()
+	return nil
+}
+
+// takeCancel consumes a cancel request; true when it names p.
+func (dm *Daemon) takeCancel(ctx context.Context, p *autoswap.Pending) bool {
+	v, ok, err := dm.d.Store.GetSetting(ctx, CancelKey)
+	if err != nil || !ok || v == "" {
+		return false
+	}
+	dm.d.Store.SetSetting(ctx, CancelKey, "")
+	return p != nil && v == swapKey(p)
 }
 
 // autoswap runs the rules, carrying out what they decide; list and v are
@@ -554,6 +596,25 @@ func (dm *Daemon) autoswap(ctx context.Context, st *ownerState, cfg config.Confi
 		if nv, err := dm.view(ctx, *list); err == nil {
 			*v = nv
 		}
+	}
+	if p := st.swap.Pending; dm.takeCancel(ctx, p) {
+		before := st.swap
+		st.swap = autoswap.UserCancelled(ascfg, st.swap, now)
+		reason := fmt.Sprintf("the swap from %s to %s was cancelled by the user", p.FromLabel, p.ToLabel)
+		st.lastDecided = &Decision{At: now, Action: string(autoswap.Cancel), Reason: reason}
+		var from, to *autoswap.Account
+		for _, a := range v.swapAccounts(*list) {
+			a := a
+			switch a.ID {
+			case p.FromID:
+				from = &a
+			case p.ToID:
+				to = &a
+			}
+		}
+		dm.audit(ctx, now, string(autoswap.Cancel), from, to, reason)
+		st.engine.SwapCancelled(ctx, ncfg, now, swapOf(p, reason))
+		dm.saveSwapState(ctx, before, st.swap)
 	}
 	for round := 0; round < 3; round++ {
 		before := st.swap

@@ -408,3 +408,38 @@ func TestNoCandidateOncePerCrossing(t *testing.T) {
 		t.Fatalf("last decision %+v", doc.LastDecision)
 	}
 }
+
+// Another process (the widget following the daemon) calls off the pending
+// swap through the database; the owner cancels it and does not re-arm it
+// at the next poll.
+func TestCancelPendingFromAnotherProcess(t *testing.T) {
+	env := usagetest.New(t)
+	env.Add(t, "work", map[string]sim.WindowSpec{sim.FiveHour: {Utilization: 79, ResetsIn: 3 * time.Hour, RatePerHour: 30}})
+	env.Add(t, "home", map[string]sim.WindowSpec{sim.FiveHour: {Utilization: 10, ResetsIn: 2 * time.Hour}})
+	cfg := defaultConfig()
+	cfg.AutoSwap.GraceSec = 300
+	h := start(t, env, cfg)
+	h.until(30*time.Minute, "an armed swap", func() bool { return h.dm.Status() != nil && h.dm.Status().PendingSwap != nil })
+
+	other, err := daemon.New(daemon.Deps{Store: usagetest.OpenStore(t, env.DBFile), Accounts: env.Accounts, Client: env.Client,
+		Config: defaultConfig, LockFile: filepath.Join(t.TempDir(), "unused.lock"), Sender: &recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CancelPending(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.until(time.Minute, "the cancel", func() bool { return h.dm.Status().PendingSwap == nil })
+	if err := other.CancelPending(context.Background()); err != daemon.ErrNothingPending {
+		t.Fatalf("second cancel: %v", err)
+	}
+	cancelled := env.Clock.Now()
+	h.until(20*time.Minute, "the cooldown to run", func() bool { return env.Clock.Now().After(cancelled.Add(9 * time.Minute)) })
+	if h.dm.Status().PendingSwap != nil || len(env.Accounts.Switches()) != 0 {
+		t.Fatalf("re-armed or switched within the cooldown: %+v %+v", h.dm.Status().PendingSwap, env.Accounts.Switches())
+	}
+	if got := h.sent.summaries(); len(got) != 2 || got[1] != "Not switching to home" {
+		t.Fatalf("notifications %q", got)
+	}
+	h.until(5*time.Minute, "the swap to be offered again", func() bool { return h.dm.Status().PendingSwap != nil })
+}

@@ -55,6 +55,8 @@ type AccountStatus struct {
 
 // PendingSwap is an armed automatic swap.
 type PendingSwap struct {
+	// Key identifies this swap (for Daemon.CancelPending).
+	Key      string    `json:"key"`
 	From     string    `json:"from"`
 	Target   string    `json:"target"`
 	TargetID int64     `json:"target_id"`
