@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -340,6 +341,8 @@ func TestAccountAttributionAcrossSwitches(t *testing.T) {
 	for i := 0; i < 12; i++ { // one response every 10 minutes from 10:00
 		lines = append(lines, msg{id: fmt.Sprintf("msg_%d", i), req: fmt.Sprintf("r%d", i), at: t0.Add(time.Duration(i) * 10 * time.Minute), in: 1 << i, out: 1}.line())
 	}
+	// and one at 10:27, in the same quarter hour as 10:20 but after the 10:25 switch
+	lines = append(lines, msg{id: "msg_x", req: "rx", at: t0.Add(27 * time.Minute), in: 1 << 12, out: 1}.line())
 	e.write(0, "p/s.jsonl", lines...)
 	e.scan()
 	byAccount := func() map[string]int64 {
@@ -349,7 +352,7 @@ func TestAccountAttributionAcrossSwitches(t *testing.T) {
 		}
 		return out
 	}
-	if got := byAccount(); fmt.Sprint(got) != fmt.Sprint(map[string]int64{UnknownAccount: 1<<12 - 1}) {
+	if got := byAccount(); fmt.Sprint(got) != fmt.Sprint(map[string]int64{UnknownAccount: 1<<13 - 1}) {
 		t.Fatalf("before any switch: %v", got)
 	}
 	// Switches logged later still apply to the time they happened; 10:25
@@ -360,7 +363,7 @@ func TestAccountAttributionAcrossSwitches(t *testing.T) {
 	e.switchTo(t0.Add(90*time.Minute), "work", true) // exactly on a response: it is the new account's
 	want := map[string]int64{
 		UnknownAccount: 1 | 2 | 4, // 10:00, 10:10, 10:20
-		"work":         8 | 16 | 32 | 1<<9 | 1<<10 | 1<<11,
+		"work":         8 | 16 | 32 | 1<<9 | 1<<10 | 1<<11 | 1<<12,
 		"personal":     64 | 128 | 256,
 	}
 	if got := byAccount(); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -506,5 +509,53 @@ func TestProjectsUseTheRecordedWorkingDirectory(t *testing.T) {
 	r := e.report(Query{By: ByProject})
 	if len(r.Rows) != 1 || r.Rows[0].Project != "/home/me/src/my-app" {
 		t.Fatalf("projects %+v", r.Rows)
+	}
+}
+
+// Files grown in random pieces, cut anywhere (mid-line included), scanned
+// after each piece, end up exactly as one scan of the finished files.
+func TestStagedAppendsMatchOneScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var contents []string
+	for f := 0; f < 8; f++ {
+		var lines []string
+		for i := 0; i < 40; i++ {
+			m := msg{id: fmt.Sprintf("msg_%d", rng.IntN(200)), req: "r", at: t0.Add(time.Duration(rng.IntN(72)) * time.Hour),
+				in: int64(rng.IntN(100)), out: int64(rng.IntN(100)), cr: int64(rng.IntN(1000)), sidechain: rng.IntN(5) == 0}
+			lines = append(lines, m.line())
+			if rng.IntN(3) == 0 {
+				lines = append(lines, userLine(rng.IntN(300)))
+			}
+		}
+		contents = append(contents, joinLines(lines))
+	}
+	staged, whole := newEnv(t, 1), newEnv(t, 1)
+	paths := make([]string, len(contents))
+	done := make([]int, len(contents))
+	for i := range contents {
+		name := fmt.Sprintf("p%d/s%d.jsonl", i%3, i)
+		paths[i] = staged.write(0, name)
+		whole.write(0, name, strings.TrimSuffix(contents[i], "\n"))
+	}
+	for stage := 0; stage < 6; stage++ {
+		for i, c := range contents {
+			end := len(c)
+			if stage < 5 {
+				end = min(len(c), done[i]+rng.IntN(len(c)/3+1))
+			}
+			staged.appendRaw(paths[i], c[done[i]:end])
+			done[i] = end
+		}
+		staged.scan()
+	}
+	if st := whole.scan(); st.Added < 100 {
+		t.Fatalf("the corpus is too small to tell: %+v", st)
+	}
+	for _, by := range []string{ByDay, ByModel, ByProject} {
+		a, _ := json.Marshal(staged.report(Query{By: by}))
+		b, _ := json.Marshal(whole.report(Query{By: by}))
+		if string(a) != string(b) {
+			t.Fatalf("by %s:\nstaged %s\nwhole  %s", by, a, b)
+		}
 	}
 }
