@@ -332,6 +332,9 @@ func (r *reader) lines(res *readResult, data []byte, off int64) {
 	}
 }
 
+// swarOnes has a one in every byte: times c, it is c in every byte.
+const swarOnes = 0x0101010101010101
+
 // indexMarker finds usageMarker in b. It tests eight positions at a time for
 // the marker's first and last bytes ('"' and, eight bytes on, '{'), a pair
 // rare enough in transcripts that few candidates need a full comparison;
