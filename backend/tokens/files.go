@@ -258,7 +258,10 @@ func (r *reader) read(path string, job readJob) (readResult, []fileEntry) {
 		filled += n
 		if n > 0 {
 			data := r.buf[:filled]
-			if end := bytes.LastIndexByte(data, '\n'); end >= 0 {
+			// Only the bytes just read can hold a newline: what was kept
+			// from the last read is the start of an unfinished line.
+			if end := bytes.LastIndexByte(data[filled-n:], '\n'); end >= 0 {
+				end += filled - n
 				start := 0
 				if skipping {
 					start = bytes.IndexByte(data, '\n') + 1
