@@ -206,7 +206,9 @@ type keyed struct {
 func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-chan *parsed {
 	sortJobs(jobs, files)
 	next := make(chan readJob)
-	out := make(chan *parsed, l.workers)
+	// Room for a few files' results, so parsing goes on while the writer
+	// waits on a commit.
+	out := make(chan *parsed, 4*l.workers)
 	var wg sync.WaitGroup
 	for w := 0; w < min(l.workers, len(jobs)); w++ {
 		wg.Add(1)
