@@ -15,6 +15,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
 	"github.com/aimonitor/aimonitor/backend/logging"
+	"github.com/aimonitor/aimonitor/backend/usage/usagecli"
 	"github.com/aimonitor/aimonitor/backend/service"
 )
 
@@ -133,7 +134,9 @@ Run it without arguments to open the widget.`,
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")
 	root.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
 	root.AddCommand(a.versionCommand(), a.configCommand(), a.widgetCommand(), a.demoCommand(), a.simCommand(), a.updateCommand())
-	root.AddCommand(accountscli.Commands(a.service, a.deps.Stdout, a.deps.Stderr, a.deps.Stdin)...)
+	root.AddCommand(accountscli.CommandsWith(a.service, a.deps.Stdout, a.deps.Stderr, a.deps.Stdin,
+		accountscli.Hooks{Usage: usagecli.ListUsage})...)
+	root.AddCommand(usagecli.Commands(a.service, a.deps.Stdout)...)
 	return root
 }
 

@@ -71,7 +71,7 @@ type Widget struct {
 }
 
 type Poll struct {
-	IntervalSec int `yaml:"interval_sec" env:"INTERVAL_SEC" range:"60,3600" help:"Longest gap between usage checks of the active account (the endpoint rate-limits; 180 s is a safe average)"`
+	IntervalSec int `yaml:"interval_sec" env:"INTERVAL_SEC" range:"180,3600" help:"Longest gap between usage checks of the active account; checks come sooner when a threshold is near (the endpoint rate-limits, so never below 180 s)"`
 }
 
 type Log struct {
@@ -95,7 +95,7 @@ func Default() Config {
 		AutoUpdate:   AutoUpdate{Enabled: true},
 		AutostartRun: "widget",
 		Widget:       Widget{AlwaysOnTop: true, Theme: "system"},
-		Poll:         Poll{IntervalSec: 180},
+		Poll:         Poll{IntervalSec: 600},
 		Log:          Log{Level: "info"},
 	}
 }
