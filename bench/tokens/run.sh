@@ -74,6 +74,7 @@ usec() {
 	echo $(((e - s) / 1000))
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+spread() { sort -n | awk '{a[NR]=$1} END {printf "%.1f-%.1f", a[1] / 1000, a[NR] / 1000}'; }
 rss_kb() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
 
 log "checking totals"
@@ -116,10 +117,10 @@ FILES=$(find "$CORPUS" -name '*.jsonl' | wc -l)
 	echo "machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -sr)"
 	echo "corpus: $(mb $((BYTES / 1024))) MB in $FILES files ($CORPUS)"
 	echo "runs: $RUNS rounds, medians; corpus in the page cache"
-	printf '%-34s %10s %12s %10s\n' "" "time (ms)" "vs ccusage" "RSS (MB)"
-	printf '%-34s %10s %12s %10s\n' "ccusage daily (native)" "$(ms "$CC")" "1.000" "$(mb "$RSS_CC")"
-	printf '%-34s %10s %12s %10s\n' "aimonitor tokens, cold" "$(ms "$COLD")" "$(ratio "$COLD" "$CC")" "$(mb "$RSS_COLD")"
-	printf '%-34s %10s %12s %10s\n' "aimonitor tokens, warm" "$(ms "$WARM")" "$(ratio "$WARM" "$CC")" "$(mb "$RSS_WARM")"
+	printf '%-26s %10s %14s %12s %10s\n' "" "time (ms)" "min-max (ms)" "vs ccusage" "RSS (MB)"
+	printf '%-26s %10s %14s %12s %10s\n' "ccusage daily (native)" "$(ms "$CC")" "$(spread <"$OUT/cc.us")" "1.000" "$(mb "$RSS_CC")"
+	printf '%-26s %10s %14s %12s %10s\n' "aimonitor tokens, cold" "$(ms "$COLD")" "$(spread <"$OUT/cold.us")" "$(ratio "$COLD" "$CC")" "$(mb "$RSS_COLD")"
+	printf '%-26s %10s %14s %12s %10s\n' "aimonitor tokens, warm" "$(ms "$WARM")" "$(spread <"$OUT/warm.us")" "$(ratio "$WARM" "$CC")" "$(mb "$RSS_WARM")"
 	echo "targets: cold <= 0.7, warm <= 0.05, RSS <= 100 MB"
 	echo "totals: $(cat "$OUT/compare.txt")"
 } | tee "$OUT/result.txt"
