@@ -2,7 +2,9 @@ package tokens
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -65,14 +67,15 @@ type Progress struct {
 
 // ScanStats describe one scan.
 type ScanStats struct {
-	Files     int   // transcripts found
-	Read      int   // files read because they were new or had changed
-	Restarted int   // of those, read again from the start (truncated, replaced or rewritten)
-	Bytes     int64 // bytes read
-	Entries   int   // usage entries parsed
-	Added     int   // responses counted for the first time
-	Improved  int   // responses whose counted copy was replaced by a better one
-	Duration  time.Duration
+	Files      int   // transcripts found
+	Read       int   // files read because they were new or had changed
+	Restarted  int   // of those, read again from the start (truncated, replaced or rewritten)
+	Bytes      int64 // bytes read
+	Entries    int   // usage entries parsed
+	Added      int   // responses counted for the first time
+	Improved   int   // responses whose counted copy was replaced by a better one
+	Unreadable int   // files that could not be read (tried again next scan)
+	Duration   time.Duration
 }
 
 // fileState is a token_files row.
@@ -154,7 +157,14 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 					return nil
 				}
 				if r.err != nil {
-					return fmt.Errorf("reading transcript %s: %w", r.file.path, r.err)
+					// One unreadable transcript must not stop the rest; its
+					// state is not saved, so the next scan tries it again. A
+					// file deleted since it was listed is no news at all.
+					if !errors.Is(r.err, fs.ErrNotExist) {
+						l.log.Warn("tokens: cannot read a transcript", "path", r.file.path, "err", r.err)
+						st.Unreadable++
+					}
+					continue
 				}
 				if err := m.file(r); err != nil {
 					return err

@@ -559,3 +559,31 @@ func TestStagedAppendsMatchOneScan(t *testing.T) {
 		}
 	}
 }
+
+// A transcript that vanishes or cannot be read while a scan runs is
+// skipped, not fatal, and read again by the next scan.
+func TestUnreadableFileIsSkipped(t *testing.T) {
+	e := newEnv(t, 1)
+	e.write(0, "p/a.jsonl", msg{id: "msg_1", req: "r1", at: t0, in: 1, out: 1}.line())
+	gone := e.write(0, "p/b.jsonl", msg{id: "msg_2", req: "r2", at: t0, in: 10, out: 1}.line())
+	odd := e.write(0, "p/c.jsonl", msg{id: "msg_3", req: "r3", at: t0, in: 100, out: 1}.line())
+	// After the files are listed and before they are read: one is deleted,
+	// one becomes a directory (reading it fails, even for root).
+	first := true
+	st, err := e.l.Scan(context.Background(), func(p Progress) {
+		if first {
+			first = false
+			os.Remove(gone)
+			os.Remove(odd)
+			os.Mkdir(odd, 0o755)
+		}
+	})
+	if err != nil || st.Unreadable != 1 || e.totals().InputTokens != 1 {
+		t.Fatalf("scan %+v %v, totals %+v", st, err, e.totals())
+	}
+	os.Remove(odd)
+	e.write(0, "p/c.jsonl", msg{id: "msg_3", req: "r3", at: t0, in: 100, out: 1}.line())
+	if st := e.scan(); st.Unreadable != 0 || e.totals().InputTokens != 101 {
+		t.Fatalf("scan %+v, totals %+v", st, e.totals())
+	}
+}
