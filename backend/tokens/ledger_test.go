@@ -587,3 +587,15 @@ func TestUnreadableFileIsSkipped(t *testing.T) {
 		t.Fatalf("scan %+v, totals %+v", st, e.totals())
 	}
 }
+
+func TestLocation(t *testing.T) {
+	for name, want := range map[string]string{"": "Local", "local": "Local", "UTC": "UTC", "Asia/Kathmandu": "Asia/Kathmandu"} {
+		loc, err := Location(name)
+		if err != nil || loc.String() != want {
+			t.Errorf("%q: %v %v", name, loc, err)
+		}
+	}
+	if _, err := Location("Mars/Olympus"); err == nil {
+		t.Error("an unknown zone was accepted")
+	}
+}

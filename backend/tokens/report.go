@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
+	_ "time/tzdata" // Location must work where the system has no zone database
 
 	"zombiezen.com/go/sqlite"
 )
@@ -22,6 +24,22 @@ const (
 
 // UnknownAccount labels usage from before aimonitor's first recorded switch.
 const UnknownAccount = "unknown"
+
+// Location resolves a time zone name for a Query: "" or "local" is the
+// system's zone, anything else an IANA name such as "UTC" or
+// "Europe/Paris" (the zone database is compiled in, so this works where the
+// system has none).
+func Location(name string) (*time.Location, error) {
+	switch strings.ToLower(name) {
+	case "", "local":
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a time zone name like UTC or Europe/Paris", name)
+	}
+	return loc, nil
+}
 
 // Query selects a report. Since and Until are dates (YYYY-MM-DD, both
 // included) in Location; zero values mean no bound, By "" means ByDay and a

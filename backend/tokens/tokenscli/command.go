@@ -10,7 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	_ "time/tzdata" // --tz must work where the system has no zone database
 
 	"github.com/spf13/cobra"
 
@@ -111,13 +110,9 @@ func normDate(flag, v string) (string, error) {
 }
 
 func location(tz string) (*time.Location, error) {
-	switch strings.ToLower(tz) {
-	case "", "local":
-		return time.Local, nil
-	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := tokens.Location(tz)
 	if err != nil {
-		return nil, fmt.Errorf("--tz: %q is not a time zone name like UTC or Europe/Paris", tz)
+		return nil, fmt.Errorf("--tz: %w", err)
 	}
 	return loc, nil
 }
@@ -140,7 +135,11 @@ func printTable(w io.Writer, rep tokens.Report) error {
 	if len(rep.Totals.UnpricedModels) > 0 {
 		fmt.Fprintf(w, "\nNot priced (no rate known): %s\n", strings.Join(rep.Totals.UnpricedModels, ", "))
 	}
-	_, err := fmt.Fprintf(w, "\nCosts are API-rate estimates (prices of %s); days are in %s.\n", rep.PricingDate, rep.TimeZone)
+	zone := rep.TimeZone
+	if zone == "Local" {
+		zone = "local time"
+	}
+	_, err := fmt.Fprintf(w, "\nCosts are API-rate estimates (prices of %s); days are in %s.\n", rep.PricingDate, zone)
 	return err
 }
 
