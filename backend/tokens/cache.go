@@ -14,7 +14,8 @@ import (
 // Reports are cached in token_report_cache under a key that holds
 // everything a report depends on besides the ledger itself, whose changes
 // token_state.generation counts:
-//   - the grouping and the [from, to) bounds in milliseconds;
+//   - the query: grouping, zone name, dates, and the [from, to) bounds they
+//     give in milliseconds;
 //   - for days, the local midnights over the data's range (two zones, or
 //     one zone before and after a rules update, that put midnight at the
 //     same instants map buckets to the same days);
@@ -24,7 +25,7 @@ import (
 
 // cacheKey returns the key of a report and the ledger generation it is
 // valid for.
-func cacheKey(conn *sqlite.Conn, by string, from, to int64, loc *time.Location, pricingFP string) (string, int64, error) {
+func cacheKey(conn *sqlite.Conn, q Query, by string, from, to int64, loc *time.Location, pricingFP string) (string, int64, error) {
 	stmt := conn.Prep(`SELECT generation FROM token_state WHERE id = 1`)
 	row, err := stmt.Step()
 	if err != nil {
@@ -37,7 +38,8 @@ func cacheKey(conn *sqlite.Conn, by string, from, to int64, loc *time.Location, 
 	}
 	stmt.Reset()
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%d|%d|%s|", by, from, to, pricingFP)
+	// The zone's name and the dates as given are in the report too.
+	fmt.Fprintf(h, "%s|%d|%d|%s|%q|%q|%q|", by, from, to, pricingFP, loc.String(), q.Since, q.Until)
 	switch by {
 	case ByDay:
 		if err := midnights(conn, h, from, to, loc); err != nil {

@@ -450,6 +450,17 @@ func TestReportCacheFollowsChanges(t *testing.T) {
 	if got := e.report(Query{By: ByAccount}).Rows; len(got) != 1 || got[0].Account != "work" {
 		t.Fatalf("after a switch: %+v", got)
 	}
+	// Zones that agree on every midnight still name themselves.
+	london, _ := time.LoadLocation("Europe/London") // t0 is in June: London is UTC+1
+	if r := e.report(Query{Location: london}); r.TimeZone != "Europe/London" {
+		t.Fatalf("zone %q", r.TimeZone)
+	}
+	if r := e.report(Query{Location: time.UTC}); r.TimeZone != "UTC" {
+		t.Fatalf("zone %q", r.TimeZone)
+	}
+	if r := e.report(Query{Location: time.FixedZone("Etc/UTC", 0)}); r.TimeZone != "Etc/UTC" {
+		t.Fatalf("zone %q", r.TimeZone)
+	}
 	raw, err := e.l.ReportJSON(context.Background(), Query{By: ByAccount, Location: time.UTC})
 	if err != nil || !strings.Contains(string(raw), `"account":"work"`) {
 		t.Fatalf("json %s %v", raw, err)

@@ -145,7 +145,7 @@ func (l *Ledger) report(ctx context.Context, q Query) (rep *Report, raw []byte, 
 	var key string
 	var gen int64
 	err = l.db.Read(ctx, func(conn *sqlite.Conn) error {
-		if key, gen, err = cacheKey(conn, by, from, to, loc, l.pricingFP); err != nil {
+		if key, gen, err = cacheKey(conn, q, by, from, to, loc, l.pricingFP); err != nil {
 			return err
 		}
 		if raw, err = cached(conn, key, gen); err != nil || raw != nil {
