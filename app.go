@@ -11,8 +11,10 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/options/mac"
 
+	"github.com/aimonitor/aimonitor/backend/accounts"
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/cli"
+	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/service"
 )
 
@@ -30,9 +32,15 @@ type App struct {
 	svc  *service.Service
 	opts cli.GUIOptions
 
-	mu   sync.Mutex
-	ctx  context.Context // Wails' context, set at startup
-	mode string          // "mini" or "panel"
+	mu            sync.Mutex
+	ctx           context.Context // Wails' context, set at startup
+	mode          string          // "mini" or "panel"
+	accounts      *accounts.Manager
+	cancelCapture context.CancelFunc
+	lastStatus    []byte // JSON of the last EventStatus payload
+	daemon        *daemon.Daemon
+	doc           *daemon.Document // the poller's latest status document
+	pollerErr     string
 }
 
 func newApp(svc *service.Service, opts cli.GUIOptions) *App {
@@ -90,6 +98,7 @@ func (a *App) startup(ctx context.Context) {
 	a.mu.Unlock()
 	a.svc.Log.Info("window started", "mode", a.mode, "demo", a.opts.Demo)
 	go a.watchConfig(ctx)
+	go a.runPoller(ctx)
 }
 
 func (a *App) shutdown(context.Context) {

@@ -3,6 +3,9 @@ package main
 // Event names the backend emits to the frontend. Mirrored, name for name, in
 // frontend/src/lib/events.ts (a test checks the two lists match).
 const (
-	EventConfigChanged = "config:changed" // payload: []config.Field
-	EventWindowMode    = "window:mode"    // payload: "mini" | "panel"
+	EventConfigChanged  = "config:changed"  // payload: []config.Field
+	EventWindowMode     = "window:mode"     // payload: "mini" | "panel"
+	EventStatus         = "status"          // payload: StatusView, sent only when it changed
+	EventSwitchProgress = "switch:progress" // payload: SwitchProgress
+	EventAddProgress    = "add:progress"    // payload: AddProgress
 )

@@ -15,8 +15,9 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
 	"github.com/aimonitor/aimonitor/backend/logging"
-	"github.com/aimonitor/aimonitor/backend/usage/usagecli"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/backend/tokens/tokenscli"
+	"github.com/aimonitor/aimonitor/backend/usage/usagecli"
 )
 
 // GUIOptions tell the GUI runner how to open.
@@ -137,6 +138,7 @@ Run it without arguments to open the widget.`,
 	root.AddCommand(accountscli.CommandsWith(a.service, a.deps.Stdout, a.deps.Stderr, a.deps.Stdin,
 		accountscli.Hooks{Usage: usagecli.ListUsage})...)
 	root.AddCommand(usagecli.Commands(a.service, a.deps.Stdout)...)
+	root.AddCommand(tokenscli.Command(a.service, a.deps.Stdout))
 	return root
 }
 

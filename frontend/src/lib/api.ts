@@ -2,7 +2,8 @@
 // a plain string; every call here turns that into an ApiError so callers can
 // rely on `err instanceof Error` and `err.message`.
 import * as App from '../../wailsjs/go/main/App';
-import type { AppState, SettingField, WindowMode } from './types';
+import type { AccountsApi } from './stores/accounts.svelte';
+import type { Account, AppState, AuditEntry, HistoryPoint, SettingField, Status, WindowMode } from './types';
 
 export class ApiError extends Error {
   constructor(message: string) {
@@ -32,6 +33,20 @@ export const api = {
   setMode: (mode: WindowMode) => call<WindowMode>(() => App.SetMode(mode)),
   hide: () => call<void>(() => App.Hide()),
   quit: () => call<void>(() => App.Quit()),
+  switchLog: (limit = 200) => call<AuditEntry[]>(() => App.SwitchLog(limit)),
+  usageHistory: (label: string, hours: number) => call<HistoryPoint[]>(() => App.UsageHistory(label, hours)),
+};
+
+export const accountsApi: AccountsApi = {
+  getStatus: () => call<Status>(() => App.GetStatus()),
+  switchAccount: (label) => call<void>(() => App.SwitchAccount(label)),
+  adoptCurrent: (label) => call<Account>(() => App.AdoptCurrent(label)),
+  startCapture: (label, timeoutSec) => call<void>(() => App.StartCapture(label, timeoutSec)),
+  cancelCapture: () => call<void>(() => App.CancelCapture()),
+  renameAccount: (o, n) => call<void>(() => App.RenameAccount(o, n)),
+  removeAccount: (label, purge) => call<void>(() => App.RemoveAccount(label, purge)),
+  refreshUsage: (label) => call<void>(() => App.RefreshUsage(label)),
+  cancelPendingSwap: () => call<void>(() => App.CancelPendingSwap()),
 };
 
 export type Api = typeof api;

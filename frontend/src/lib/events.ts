@@ -1,9 +1,14 @@
 // Event names mirrored from app_events.go (a Go test keeps the lists equal).
 import { EventsOn } from '../../wailsjs/runtime/runtime';
+import type { AccountsEvents } from './stores/accounts.svelte';
+import type { AddProgress, Status, SwitchProgress } from './types';
 
 export const Events = {
   ConfigChanged: 'config:changed',
   WindowMode: 'window:mode',
+  Status: 'status',
+  SwitchProgress: 'switch:progress',
+  AddProgress: 'add:progress',
 } as const;
 
 export type EventName = (typeof Events)[keyof typeof Events];
@@ -12,3 +17,9 @@ export type EventName = (typeof Events)[keyof typeof Events];
 export function on<T>(name: EventName, handler: (payload: T) => void): () => void {
   return EventsOn(name, (payload: T) => handler(payload));
 }
+
+export const accountsEvents: AccountsEvents = {
+  onStatus: (h) => on<Status>(Events.Status, h),
+  onSwitchProgress: (h) => on<SwitchProgress>(Events.SwitchProgress, h),
+  onAddProgress: (h) => on<AddProgress>(Events.AddProgress, h),
+};

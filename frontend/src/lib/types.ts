@@ -104,18 +104,20 @@ export interface SwitchProgress {
   error?: string;
 }
 
-export type CapturePhase = 'waiting' | 'detected' | 'saved' | 'failed' | 'cancelled' | 'timeout';
+/** States of adding an account by capturing a new login (accounts.Capture* in Go). */
+export type CaptureState = 'waiting' | 'checking' | 'found' | 'restoring' | 'done' | 'failed';
 
 export interface AddProgress {
   label: string;
-  phase: CapturePhase;
+  state: CaptureState;
   message: string;
   email?: string;
+  deadline?: string;
 }
 
 export interface AuditEntry {
   id: number;
-  ts: string;
+  at: string;
   from: string;
   to: string;
   trigger: 'manual' | 'auto' | 'external' | 'restore' | string;

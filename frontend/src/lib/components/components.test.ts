@@ -1,65 +1,118 @@
-import { describe, expect, it } from 'vitest';
-import { render, screen, fireEvent } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import { render, screen, fireEvent, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import Widget from './Widget.svelte';
 import Panel from './Panel.svelte';
 import { AppStore } from '../stores/app.svelte';
-import { fakeApi, fakeBus } from '../../test/fakes';
+import { Now } from '../stores/now.svelte';
+import { account, fakeAccounts, fakeApi, fakeBus, makeStatus } from '../../test/fakes';
 
-function store(api = fakeApi()) {
+function appStore(api = fakeApi()) {
   return new AppStore(api, fakeBus().subscribe);
 }
 
+const now = () => new Now(60_000, undefined);
+
+async function widget(opts: { status?: ReturnType<typeof makeStatus> | null; loadApp?: boolean; onadd?: (m: string) => void } = {}) {
+  const store = appStore();
+  const acc = fakeAccounts(opts.status === undefined ? makeStatus() : opts.status);
+  if (opts.loadApp !== false) {
+    await store.load();
+    await acc.store.load();
+  }
+  render(Widget, { store, accounts: acc.store, now: now(), onadd: opts.onadd });
+  return { store, acc };
+}
+
 describe('Widget', () => {
-  it('shows skeletons while loading, never a blank', () => {
-    render(Widget, { store: store() });
+  it('shows skeletons while loading, never a blank', async () => {
+    await widget({ loadApp: false });
     expect(screen.getByText('Loading…')).toBeInTheDocument();
   });
 
-  it('offers to add an account when there are none', async () => {
-    const api = fakeApi();
-    const s = store(api);
-    await s.load();
-    render(Widget, { store: s });
+  it('offers adopt and add when there are no accounts', async () => {
+    const onadd = vi.fn();
+    await widget({ status: makeStatus([]), onadd });
     expect(screen.getByText('No accounts yet')).toBeInTheDocument();
-    expect(screen.getByText('Auto-swap on at 80%')).toBeInTheDocument();
-    await fireEvent.click(screen.getByRole('button', { name: 'Add an account…' }));
-    expect(api.setMode).toHaveBeenCalledWith('panel');
+    await fireEvent.click(screen.getByRole('button', { name: 'Adopt my current Claude Code login' }));
+    expect(onadd).toHaveBeenCalledWith('adopt');
+    await fireEvent.click(screen.getByRole('button', { name: 'Add another account…' }));
+    expect(onadd).toHaveBeenCalledWith('capture');
+  });
+
+  it('lists accounts with the active one in the header and switches on click with undo', async () => {
+    const { acc } = await widget();
+    expect(screen.getByRole('banner')).toHaveTextContent('alice');
+    expect(screen.getByText('Auto-swap at 80 %')).toBeInTheDocument();
+    const rows = within(screen.getByRole('list', { name: 'Accounts' })).getAllByRole('listitem');
+    expect(rows).toHaveLength(2);
+    await fireEvent.click(screen.getByRole('button', { name: 'bob, switch to this account' }));
+    await tick();
+    expect(acc.api.switchAccount).toHaveBeenCalledWith('bob');
+    const undo = await screen.findByRole('button', { name: 'Undo' });
+    await fireEvent.click(undo);
+    expect(acc.api.switchAccount).toHaveBeenLastCalledWith('alice');
+  });
+
+  it('shows a pending swap with a countdown and a cancel', async () => {
+    const fires = new Date(Date.now() + 42_000).toISOString();
+    const { acc } = await widget({ status: makeStatus(undefined, { pending_swap: { from: 'alice', to: 'bob', fires_at: fires, reason: '5h at 81 %' } }) });
+    expect(screen.getByText(/Swap to/)).toHaveTextContent(/Swap to bob in 4\d s/);
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(acc.api.cancelPendingSwap).toHaveBeenCalled();
+  });
+
+  it('shows re-login and cooldown badges', async () => {
+    const later = new Date(Date.now() + 120_000).toISOString();
+    await widget({
+      status: makeStatus([
+        account('alice', { active: true, cooldown_until: later }),
+        account('bob', { needs_relogin: true, usage: null }),
+      ]),
+    });
+    expect(screen.getByRole('button', { name: 're-login' })).toBeInTheDocument();
+    expect(screen.getByText(/paused 2 m|paused 1\d\d s/)).toBeInTheDocument();
   });
 
   it('shows what went wrong in an error strip', async () => {
-    const api = fakeApi();
-    api.getState.mockRejectedValueOnce(new Error('config: config.yaml is not valid YAML'));
-    const s = store(api);
-    await s.load();
-    render(Widget, { store: s });
-    expect(screen.getByRole('alert')).toHaveTextContent('not valid YAML');
+    const { acc } = await widget();
+    acc.api.refreshUsage.mockRejectedValueOnce(new Error('the usage endpoint asked us to wait 2 minutes'));
+    await fireEvent.click(screen.getByRole('button', { name: 'Check usage now' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('asked us to wait');
     await fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
     expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('has a drag region and labelled buttons', async () => {
-    const s = store();
-    await s.load();
-    const { container } = render(Widget, { store: s });
-    expect(container.querySelector('header')?.getAttribute('style')).toContain('--wails-draggable: drag');
-    expect(screen.getByRole('button', { name: 'Open the full panel' })).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Hide' })).toBeInTheDocument();
+    await widget();
+    expect(screen.getByRole('banner').getAttribute('style')).toContain('--wails-draggable: drag');
+    for (const name of ['Check usage now', 'Open the full panel', 'Hide']) {
+      expect(screen.getByRole('button', { name })).toBeInTheDocument();
+    }
   });
 });
 
-describe('Panel settings', () => {
-  async function openSettings(api = fakeApi()) {
-    const s = store(api);
-    await s.load();
-    render(Panel, { store: s });
-    await fireEvent.click(screen.getByRole('button', { name: 'Settings' }));
-    return s;
+describe('Panel', () => {
+  async function panel(view?: string, api = fakeApi()) {
+    const store = appStore(api);
+    await store.load();
+    const acc = fakeAccounts();
+    await acc.store.load();
+    render(Panel, {
+      store,
+      accounts: acc.store,
+      now: now(),
+      loadHistory: api.usageHistory,
+      loadLog: () => api.switchLog(200),
+      onadd: vi.fn(),
+    });
+    if (view) await fireEvent.click(screen.getByRole('button', { name: view }));
+    return { store, acc, api };
   }
 
   it('saves a valid number and shows a rejection at the field', async () => {
     const api = fakeApi();
-    await openSettings(api);
+    await panel('Settings', api);
     const input = screen.getByLabelText('5-hour threshold (%)') as HTMLInputElement;
     api.setSetting.mockRejectedValueOnce(new Error('auto_swap.threshold_pct: 150 is out of range; use a whole number from 1 to 100'));
     await fireEvent.input(input, { target: { value: '150' } });
@@ -67,10 +120,8 @@ describe('Panel settings', () => {
     await tick();
     await tick();
     expect(api.setSetting).toHaveBeenCalledWith('auto_swap.threshold_pct', '150');
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('150 is out of range; use a whole number from 1 to 100');
+    expect(await screen.findByRole('alert')).toHaveTextContent('150 is out of range; use a whole number from 1 to 100');
     expect(input).toHaveAttribute('aria-invalid', 'true');
-
     await fireEvent.input(input, { target: { value: '70' } });
     await fireEvent.change(input);
     await tick();
@@ -81,15 +132,46 @@ describe('Panel settings', () => {
 
   it('toggles a switch and picks a choice', async () => {
     const api = fakeApi();
-    await openSettings(api);
+    await panel('Settings', api);
     await fireEvent.click(screen.getByRole('switch', { name: 'Swap automatically' }));
     expect(api.setSetting).toHaveBeenCalledWith('auto_swap.enabled', 'false');
     await fireEvent.change(screen.getByLabelText('Theme'), { target: { value: 'dark' } });
     expect(api.setSetting).toHaveBeenCalledWith('widget.theme', 'dark');
   });
 
+  it('shows the active account in detail with its windows and actions', async () => {
+    const { acc } = await panel();
+    expect(screen.getByRole('heading', { name: /alice/ })).toBeInTheDocument();
+    expect(screen.getAllByRole('meter').length).toBeGreaterThanOrEqual(2);
+    await fireEvent.click(screen.getByRole('button', { name: /^bob / }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Switch' }));
+    expect(acc.api.switchAccount).toHaveBeenCalledWith('bob');
+  });
+
+  it('spells out what removing does and can purge the saved login', async () => {
+    const { acc } = await panel();
+    await fireEvent.click(screen.getByRole('button', { name: 'Remove' }));
+    const purge = screen.getByLabelText(/Also delete the saved login from the keyring/);
+    await fireEvent.click(purge);
+    await fireEvent.click(screen.getByRole('button', { name: 'Remove and delete login' }));
+    expect(acc.api.removeAccount).toHaveBeenCalledWith('alice', true);
+  });
+
+  it('lists the switch audit, filterable', async () => {
+    const api = fakeApi();
+    api.switchLog.mockResolvedValue([
+      { id: 2, at: '2026-11-28T10:00:00Z', from: 'alice', to: 'bob', trigger: 'auto', reason: '5h at 81 %', ok: true },
+      { id: 1, at: '2026-11-28T09:00:00Z', from: 'bob', to: 'alice', trigger: 'manual', reason: 'chosen in the widget', ok: true },
+    ]);
+    await panel('Activity', api);
+    expect(await screen.findByText('5h at 81 %')).toBeInTheDocument();
+    await fireEvent.change(screen.getByLabelText('Who'), { target: { value: 'manual' } });
+    expect(screen.queryByText('5h at 81 %')).toBeNull();
+    expect(screen.getByText('chosen in the widget')).toBeInTheDocument();
+  });
+
   it('marks the current section for screen readers', async () => {
-    await openSettings();
+    await panel('Settings');
     expect(screen.getByRole('button', { name: 'Settings' })).toHaveAttribute('aria-current', 'page');
   });
 });

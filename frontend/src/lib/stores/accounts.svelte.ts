@@ -107,12 +107,12 @@ export class AccountsStore {
   }
 
   async startCapture(label: string, timeoutSec = 300): Promise<boolean> {
-    this.capture = { label, phase: 'waiting', message: 'Waiting for a new login in Claude Code…' };
+    this.capture = { label, state: 'waiting', message: 'Waiting for a new login in Claude Code…' };
     try {
       await this.#api.startCapture(label, timeoutSec);
       return true;
     } catch (e) {
-      this.capture = { label, phase: 'failed', message: (e as Error).message };
+      this.capture = { label, state: 'failed', message: (e as Error).message };
       return false;
     }
   }

@@ -87,13 +87,13 @@ describe('AccountsStore', () => {
     const { store, api, h } = setup();
     await store.startCapture('carol', 60);
     expect(api.startCapture).toHaveBeenCalledWith('carol', 60);
-    expect(store.capture?.phase).toBe('waiting');
-    h.add!({ label: 'carol', phase: 'detected', message: 'New login: carol@x.dev' });
-    h.add!({ label: 'carol', phase: 'saved', message: 'Saved' });
-    expect(store.capture?.phase).toBe('saved');
+    expect(store.capture?.state).toBe('waiting');
+    h.add!({ label: 'carol', state: 'found', message: 'New login: carol@x.dev' });
+    h.add!({ label: 'carol', state: 'done', message: 'Saved' });
+    expect(store.capture?.state).toBe('done');
     api.startCapture.mockRejectedValueOnce(new Error('an account labelled carol already exists'));
     await store.startCapture('carol');
-    expect(store.capture).toMatchObject({ phase: 'failed', message: 'an account labelled carol already exists' });
+    expect(store.capture).toMatchObject({ state: 'failed', message: 'an account labelled carol already exists' });
   });
 
   it('unsubscribes everything on destroy', () => {

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"github.com/aimonitor/aimonitor/backend/accounts"
+)
+
+// Words the widget shows for each switch step.
+var stepWords = map[string]string{
+	accounts.StepLock:     "waiting for another switch",
+	accounts.StepRefresh:  "renewing the login",
+	accounts.StepSnapshot: "saving Claude Code's current login",
+	accounts.StepWrite:    "writing Claude Code's credentials",
+	accounts.StepIdentity: "updating Claude Code's account",
+	accounts.StepVerify:   "checking",
+}
+
+// SwitchProgress is the payload of EventSwitchProgress.
+type SwitchProgress struct {
+	Label string `json:"label"`
+	Step  string `json:"step"`
+	Done  bool   `json:"done"`
+	Error string `json:"error,omitempty"`
+}
+
+// AddProgress is the payload of EventAddProgress.
+type AddProgress struct {
+	Label string `json:"label"`
+	accounts.CaptureEvent
+}
+
+func (a *App) manager() (*accounts.Manager, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.accounts != nil {
+		return a.accounts, nil
+	}
+	ctx := a.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := a.svc.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.accounts = m
+	return m, nil
+}
+
+func (a *App) emit(name string, payload any) {
+	if ctx := a.wailsCtx(); ctx != nil {
+		runtime.EventsEmit(ctx, name, payload)
+	}
+}
+
+// SwitchAccount makes Claude Code use the account labelled label, reporting
+// each step as EventSwitchProgress.
+func (a *App) SwitchAccount(label string) error {
+	m, err := a.manager()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(a.ctxOrBackground(), 2*time.Minute)
+	defer cancel()
+	_, err = m.Switch(ctx, label, accounts.TriggerManual, "chosen in the widget", func(s accounts.Step) {
+		if s.State == accounts.StateRunning {
+			a.emit(EventSwitchProgress, SwitchProgress{Label: label, Step: stepWords[s.Step]})
+		}
+	})
+	done := SwitchProgress{Label: label, Done: true}
+	if err != nil {
+		done.Error = err.Error()
+	}
+	a.emit(EventSwitchProgress, done)
+	a.statusChanged()
+	return err
+}
+
+// AdoptCurrent saves the login Claude Code uses now as a new account.
+func (a *App) AdoptCurrent(label string) (accounts.Account, error) {
+	m, err := a.manager()
+	if err != nil {
+		return accounts.Account{}, err
+	}
+	acct, err := m.AdoptCurrent(a.ctxOrBackground(), label)
+	if err != nil {
+		return accounts.Account{}, err
+	}
+	a.statusChanged()
+	return *acct, nil
+}
+
+// StartCapture waits in the background for a new login made with /login in
+// Claude Code, saves it as label and puts the previous login back. Progress
+// arrives as EventAddProgress; CancelCapture stops it.
+func (a *App) StartCapture(label string, timeoutSec int) error {
+	m, err := a.manager()
+	if err != nil {
+		return err
+	}
+	if _, err := accounts.CheckLabel(label); err != nil {
+		return err
+	}
+	if timeoutSec <= 0 || timeoutSec > 3600 {
+		timeoutSec = 300
+	}
+	a.mu.Lock()
+	if a.cancelCapture != nil {
+		a.mu.Unlock()
+		return errors.New("an account is already being added; finish or cancel it first")
+	}
+	ctx, cancel := context.WithCancel(a.ctxOrBackground())
+	a.cancelCapture = cancel
+	a.mu.Unlock()
+
+	go func() {
+		defer func() {
+			a.mu.Lock()
+			a.cancelCapture = nil
+			a.mu.Unlock()
+			cancel()
+		}()
+		progress := func(ev accounts.CaptureEvent) { a.emit(EventAddProgress, AddProgress{Label: label, CaptureEvent: ev}) }
+		_, err := m.CaptureNewLogin(ctx, label, time.Duration(timeoutSec)*time.Second, progress)
+		if err != nil {
+			msg := err.Error()
+			if errors.Is(err, context.Canceled) {
+				msg = "Cancelled; your previous login is back in place."
+			}
+			progress(accounts.CaptureEvent{State: accounts.CaptureFailed, Message: msg})
+			return
+		}
+		a.statusChanged()
+	}()
+	return nil
+}
+
+// CancelCapture stops a running StartCapture; the previous login is restored.
+func (a *App) CancelCapture() error {
+	a.mu.Lock()
+	cancel := a.cancelCapture
+	a.mu.Unlock()
+	if cancel == nil {
+		return errors.New("no account is being added")
+	}
+	cancel()
+	return nil
+}
+
+// RenameAccount changes an account's label.
+func (a *App) RenameAccount(oldLabel, newLabel string) error {
+	m, err := a.manager()
+	if err != nil {
+		return err
+	}
+	if _, err := m.Rename(a.ctxOrBackground(), oldLabel, newLabel); err != nil {
+		return err
+	}
+	a.statusChanged()
+	return nil
+}
+
+// RemoveAccount forgets an account; purge also deletes its saved login from
+// the keyring. Claude Code's current login is never touched.
+func (a *App) RemoveAccount(label string, purge bool) error {
+	m, err := a.manager()
+	if err != nil {
+		return err
+	}
+	if _, err := m.Remove(a.ctxOrBackground(), label, purge); err != nil {
+		return err
+	}
+	a.statusChanged()
+	return nil
+}
+
+// SwitchLog returns the switch audit, newest first.
+func (a *App) SwitchLog(limit int) ([]accounts.LogEntry, error) {
+	m, err := a.manager()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := m.Log(a.ctxOrBackground(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading the switch log: %w", err)
+	}
+	return entries, nil
+}
+
+func (a *App) ctxOrBackground() context.Context {
+	if ctx := a.wailsCtx(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
