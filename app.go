@@ -16,6 +16,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/backend/tokens"
 )
 
 // Window geometry of the two modes.
@@ -41,6 +42,8 @@ type App struct {
 	daemon        *daemon.Daemon
 	doc           *daemon.Document // the poller's latest status document
 	pollerErr     string
+	fitHeight     int // the mini widget's height as its content asked for it
+	ledger        *tokens.Ledger
 }
 
 func newApp(svc *service.Service, opts cli.GUIOptions) *App {
@@ -99,6 +102,23 @@ func (a *App) startup(ctx context.Context) {
 	a.svc.Log.Info("window started", "mode", a.mode, "demo", a.opts.Demo)
 	go a.watchConfig(ctx)
 	go a.runPoller(ctx)
+	go a.runTokens(ctx)
+	go a.runUpdates(ctx)
+}
+
+func (a *App) domReady(ctx context.Context) {
+	a.mu.Lock()
+	mini := a.mode == "mini"
+	a.mu.Unlock()
+	if mini {
+		a.restorePosition(ctx)
+	}
+}
+
+// beforeClose remembers the widget's position; it never blocks closing.
+func (a *App) beforeClose(context.Context) bool {
+	a.savePosition()
+	return false
 }
 
 func (a *App) shutdown(context.Context) {

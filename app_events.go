@@ -8,4 +8,6 @@ const (
 	EventStatus         = "status"          // payload: StatusView, sent only when it changed
 	EventSwitchProgress = "switch:progress" // payload: SwitchProgress
 	EventAddProgress    = "add:progress"    // payload: AddProgress
+	EventTokensChanged  = "tokens:changed"  // payload: number of responses added
+	EventUpdate         = "update:checked"  // payload: UpdateInfo
 )

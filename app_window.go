@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
@@ -16,9 +18,17 @@ func (a *App) SetMode(mode string) (string, error) {
 	switch mode {
 	case "mini":
 		setDecorated(false)
-		runtime.WindowSetMinSize(ctx, 300, 140)
-		runtime.WindowSetSize(ctx, miniWidth, miniHeight)
+		defer a.restorePosition(ctx)
+		runtime.WindowSetMinSize(ctx, 300, miniMinHeight)
+		a.mu.Lock()
+		h := a.fitHeight
+		a.mu.Unlock()
+		if h == 0 {
+			h = miniHeight
+		}
+		runtime.WindowSetSize(ctx, miniWidth, h)
 	case "panel":
+		a.savePosition()
 		setDecorated(true)
 		runtime.WindowSetMinSize(ctx, 640, 480)
 		runtime.WindowSetSize(ctx, panelWidth, panelHeight)
@@ -47,10 +57,12 @@ func (a *App) applyAlwaysOnTop() {
 	runtime.WindowSetAlwaysOnTop(ctx, mini && a.svc.Config().Widget.AlwaysOnTop)
 }
 
-// Hide hides the window (the tray/CLI brings it back).
+// Hide minimises the widget (the window manager brings it back); the
+// position is remembered first.
 func (a *App) Hide() error {
+	a.savePosition()
 	if ctx := a.wailsCtx(); ctx != nil {
-		runtime.WindowHide(ctx)
+		runtime.WindowMinimise(ctx)
 	}
 	return nil
 }
@@ -74,6 +86,87 @@ func (a *App) centerOnScreen(w, h int) {
 	for _, s := range screens {
 		if s.IsCurrent || s.IsPrimary {
 			runtime.WindowSetPosition(ctx, max(0, (s.Size.Width-w)/2), max(0, (s.Size.Height-h)/2))
+			return
+		}
+	}
+}
+
+// Bounds of the mini widget's height: room for the header and one row, up to
+// about six accounts (the list scrolls past that).
+const (
+	miniMinHeight = 140
+	miniMaxHeight = 560
+)
+
+// FitHeight sizes the mini widget to the height its content asks for.
+func (a *App) FitHeight(height int) error {
+	ctx := a.wailsCtx()
+	if ctx == nil {
+		return nil
+	}
+	h := min(max(height, miniMinHeight), miniMaxHeight)
+	a.mu.Lock()
+	mini := a.mode == "mini"
+	same := a.fitHeight == h
+	if mini {
+		a.fitHeight = h
+	}
+	a.mu.Unlock()
+	if !mini || same {
+		return nil
+	}
+	runtime.WindowSetSize(ctx, miniWidth, h)
+	return nil
+}
+
+// positionKey stores the mini widget's last position (settings table).
+const positionKey = "widget.position"
+
+type windowPos struct{ X, Y int }
+
+// savePosition remembers where the mini widget was, for the next start.
+func (a *App) savePosition() {
+	ctx := a.wailsCtx()
+	a.mu.Lock()
+	mini := a.mode == "mini"
+	a.mu.Unlock()
+	if ctx == nil || !mini {
+		return
+	}
+	x, y := runtime.WindowGetPosition(ctx)
+	data, _ := json.Marshal(windowPos{x, y})
+	db, err := a.svc.Store(ctx)
+	if err == nil {
+		err = db.SetSetting(context.WithoutCancel(ctx), positionKey, string(data))
+	}
+	if err != nil {
+		a.svc.Log.Debug("could not remember the widget position", "err", err)
+	}
+}
+
+// restorePosition puts the widget where it was, if that spot is still on a screen.
+func (a *App) restorePosition(ctx context.Context) {
+	db, err := a.svc.Store(ctx)
+	if err != nil {
+		return
+	}
+	v, ok, err := db.GetSetting(ctx, positionKey)
+	if err != nil || !ok {
+		return
+	}
+	var p windowPos
+	if json.Unmarshal([]byte(v), &p) != nil {
+		return
+	}
+	screens, err := runtime.ScreenGetAll(ctx)
+	if err != nil {
+		return
+	}
+	for _, s := range screens {
+		// Wails reports positions relative to the current screen; keep the
+		// widget only if it would still be visible there.
+		if p.X >= 0 && p.Y >= 0 && p.X+80 <= s.Size.Width && p.Y+40 <= s.Size.Height {
+			runtime.WindowSetPosition(ctx, p.X, p.Y)
 			return
 		}
 	}

@@ -3,7 +3,18 @@
 // rely on `err instanceof Error` and `err.message`.
 import * as App from '../../wailsjs/go/main/App';
 import type { AccountsApi } from './stores/accounts.svelte';
-import type { Account, AppState, AuditEntry, HistoryPoint, SettingField, Status, WindowMode } from './types';
+import type {
+  Account,
+  AppState,
+  AuditEntry,
+  HistoryPoint,
+  SettingField,
+  Status,
+  TokensReport,
+  TokensSummary,
+  UpdateInfo,
+  WindowMode,
+} from './types';
 
 export class ApiError extends Error {
   constructor(message: string) {
@@ -32,9 +43,15 @@ export const api = {
   setSetting: (key: string, value: string) => call<SettingField[]>(() => App.SetSetting(key, value)),
   setMode: (mode: WindowMode) => call<WindowMode>(() => App.SetMode(mode)),
   hide: () => call<void>(() => App.Hide()),
+  fitHeight: (px: number) => call<void>(() => App.FitHeight(px)),
   quit: () => call<void>(() => App.Quit()),
   switchLog: (limit = 200) => call<AuditEntry[]>(() => App.SwitchLog(limit)),
   usageHistory: (label: string, hours: number) => call<HistoryPoint[]>(() => App.UsageHistory(label, hours)),
+  updateStatus: () => call<UpdateInfo>(() => App.UpdateStatus()),
+  checkForUpdate: () => call<UpdateInfo>(() => App.CheckForUpdate()),
+  tokensReport: (since: string, until: string, by: TokensReport['by']) =>
+    call<TokensReport>(() => App.TokensReport(since, until, by)),
+  tokensSummary: () => call<TokensSummary>(() => App.TokensSummary()),
 };
 
 export const accountsApi: AccountsApi = {

@@ -9,6 +9,8 @@ export const Events = {
   Status: 'status',
   SwitchProgress: 'switch:progress',
   AddProgress: 'add:progress',
+  TokensChanged: 'tokens:changed',
+  Update: 'update:checked',
 } as const;
 
 export type EventName = (typeof Events)[keyof typeof Events];

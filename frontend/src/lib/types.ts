@@ -134,6 +134,40 @@ export interface UpdateInfo {
   published_at?: string;
   checked_at?: string;
   error?: string;
+  enabled: boolean;
+}
+
+export interface TokenTotals {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cost_usd: number | null;
+  messages: number;
+  unpriced_models?: string[];
+}
+
+export interface TokenRow extends TokenTotals {
+  date?: string;
+  model?: string;
+  project?: string;
+  account?: string;
+  models?: (TokenTotals & { model: string })[];
+}
+
+export interface TokensReport {
+  by: 'day' | 'model' | 'project' | 'account';
+  time_zone: string;
+  totals: TokenTotals;
+  rows: TokenRow[];
+  pricing_date: string;
+}
+
+export interface TokensSummary {
+  today: TokenTotals;
+  block: { active: boolean; start: string; end: string; totals: TokenTotals };
+  week: TokenTotals;
+  week_start: string;
 }
 
 export interface HistoryPoint {

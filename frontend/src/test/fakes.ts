@@ -3,7 +3,24 @@
 import { vi } from 'vitest';
 import type { Api } from '../lib/api';
 import type { EventName } from '../lib/events';
-import type { Account, AddProgress, AppState, AuditEntry, HistoryPoint, SettingField, Status, SwitchProgress } from '../lib/types';
+import type {
+  Account,
+  AddProgress,
+  AppState,
+  AuditEntry,
+  HistoryPoint,
+  SettingField,
+  Status,
+  SwitchProgress,
+  TokenTotals,
+  TokensReport,
+  TokensSummary,
+  UpdateInfo,
+} from '../lib/types';
+
+export function tokenTotals(n: number, cost: number | null = n / 1000): TokenTotals {
+  return { input_tokens: n, output_tokens: n / 2, cache_creation_input_tokens: n * 2, cache_read_input_tokens: n * 10, cost_usd: cost, messages: n / 10 };
+}
 import { AccountsStore, type AccountsApi, type AccountsEvents } from '../lib/stores/accounts.svelte';
 
 export function field(over: Partial<SettingField> & { key: string }): SettingField {
@@ -21,6 +38,7 @@ export function makeState(over: Partial<AppState> = {}): AppState {
       field({ key: 'auto_swap.threshold_pct', min: 1, max: 100 }),
       field({ key: 'widget.theme', type: 'string', value: 'system', default: 'system', choices: ['system', 'light', 'dark'] }),
       field({ key: 'notify.warn_pct', min: 1, max: 100 }),
+      field({ key: 'auto_update.enabled', type: 'bool', value: true, default: true }),
       field({ key: 'notify.crit_pct', value: 95, default: 95, min: 1, max: 100 }),
     ],
     accounts: [],
@@ -37,9 +55,33 @@ export function fakeApi(state: AppState = makeState()) {
     ),
     setMode: vi.fn(async (m: 'mini' | 'panel') => m),
     hide: vi.fn(async () => undefined),
+    fitHeight: vi.fn(async (_px: number) => undefined),
     quit: vi.fn(async () => undefined),
     switchLog: vi.fn(async (_limit?: number): Promise<AuditEntry[]> => []),
     usageHistory: vi.fn(async (_label: string, _hours: number): Promise<HistoryPoint[]> => []),
+    updateStatus: vi.fn(async (): Promise<UpdateInfo> => ({ current: 'v1.2.3', latest: '', update_available: false, enabled: true })),
+    checkForUpdate: vi.fn(
+      async (): Promise<UpdateInfo> => ({
+        current: 'v1.2.3',
+        latest: 'v1.3.0',
+        update_available: true,
+        url: 'https://github.com/aimonitor/aimonitor/releases/tag/v1.3.0',
+        enabled: true,
+      }),
+    ),
+    tokensReport: vi.fn(async (_s: string, _u: string, by: TokensReport['by']): Promise<TokensReport> => ({
+      by,
+      time_zone: 'UTC',
+      totals: tokenTotals(1000),
+      rows: [],
+      pricing_date: '2026-11-28',
+    })),
+    tokensSummary: vi.fn(async (): Promise<TokensSummary> => ({
+      today: tokenTotals(100),
+      block: { active: true, start: '2026-11-28T10:00:00Z', end: '2026-11-28T15:00:00Z', totals: tokenTotals(50) },
+      week: tokenTotals(1000),
+      week_start: '2026-11-23T00:00:00Z',
+    })),
   } satisfies Api;
 }
 

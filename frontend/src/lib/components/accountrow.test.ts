@@ -32,7 +32,7 @@ describe('AccountRow', () => {
     expect(bars[0].className).toContain('warn');
     expect(bars[1].className).toContain('ok');
     expect(screen.getByText('83 %')).toBeInTheDocument();
-    expect(screen.getByText('resets in 1 h 12 m')).toBeInTheDocument();
+    expect(screen.getByTitle('resets in 1 h 12 m')).toHaveTextContent('1 h 12 m');
     expect(screen.getByRole('button', { name: 'bob, switch to this account' })).toHaveAttribute('title', 'bob@example.com');
   });
 

@@ -5,7 +5,7 @@ import Widget from './Widget.svelte';
 import Panel from './Panel.svelte';
 import { AppStore } from '../stores/app.svelte';
 import { Now } from '../stores/now.svelte';
-import { account, fakeAccounts, fakeApi, fakeBus, makeStatus } from '../../test/fakes';
+import { account, fakeAccounts, fakeApi, fakeBus, makeStatus, tokenTotals } from '../../test/fakes';
 
 function appStore(api = fakeApi()) {
   return new AppStore(api, fakeBus().subscribe);
@@ -86,7 +86,7 @@ describe('Widget', () => {
   it('has a drag region and labelled buttons', async () => {
     await widget();
     expect(screen.getByRole('banner').getAttribute('style')).toContain('--wails-draggable: drag');
-    for (const name of ['Check usage now', 'Open the full panel', 'Hide']) {
+    for (const name of ['Check usage now', 'Open the full panel', 'Minimise']) {
       expect(screen.getByRole('button', { name })).toBeInTheDocument();
     }
   });
@@ -104,6 +104,8 @@ describe('Panel', () => {
       now: now(),
       loadHistory: api.usageHistory,
       loadLog: () => api.switchLog(200),
+      loadTokens: api.tokensReport,
+      loadTokensSummary: api.tokensSummary,
       onadd: vi.fn(),
     });
     if (view) await fireEvent.click(screen.getByRole('button', { name: view }));
@@ -168,6 +170,41 @@ describe('Panel', () => {
     await fireEvent.change(screen.getByLabelText('Who'), { target: { value: 'manual' } });
     expect(screen.queryByText('5h at 81 %')).toBeNull();
     expect(screen.getByText('chosen in the widget')).toBeInTheDocument();
+  });
+
+  it('checks for a release on demand and links to it, never installing', async () => {
+    const api = fakeApi();
+    await panel('Settings', api);
+    expect(screen.getByText('Not checked yet.')).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Check now' }));
+    expect(api.checkForUpdate).toHaveBeenCalled();
+    expect(await screen.findByText('aimonitor v1.3.0 is available')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Open the release page' })).toBeInTheDocument();
+    expect(screen.getByText(/never downloads or installs/)).toBeInTheDocument();
+  });
+
+  it('shows token totals, a daily chart by model and tables', async () => {
+    const api = fakeApi();
+    const today = new Date();
+    const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
+    api.tokensReport.mockImplementation(async (_s, _u, by) => ({
+      by,
+      time_zone: 'UTC',
+      totals: tokenTotals(1000),
+      pricing_date: '2026-11-28',
+      rows:
+        by === 'day'
+          ? [{ date: iso, ...tokenTotals(1000), models: [{ model: 'claude-opus-4', ...tokenTotals(600) }, { model: 'claude-sonnet-4', ...tokenTotals(400) }] }]
+          : by === 'project'
+            ? [{ project: '/home/me/app', ...tokenTotals(900) }]
+            : [{ account: 'alice', ...tokenTotals(800, null) }],
+    }));
+    await panel('Tokens', api);
+    expect(await screen.findByRole('img', { name: /Tokens per day by model/ })).toBeInTheDocument();
+    expect(screen.getByText('claude-opus-4')).toBeInTheDocument();
+    expect(screen.getByText('/home/me/app')).toBeInTheDocument();
+    expect(screen.getByText('unpriced')).toBeInTheDocument();
+    expect(screen.getByText('Today')).toBeInTheDocument();
   });
 
   it('marks the current section for screen readers', async () => {

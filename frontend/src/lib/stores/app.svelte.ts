@@ -3,7 +3,7 @@
 // fields, which are Svelte 5 runes, and call its methods.
 import { api as defaultApi, type Api } from '../api';
 import { Events, on as defaultOn, type EventName } from '../events';
-import type { AppState, SettingField, WindowMode } from '../types';
+import type { AppState, SettingField, UpdateInfo, WindowMode } from '../types';
 
 type Subscribe = <T>(name: EventName, handler: (payload: T) => void) => () => void;
 
@@ -15,6 +15,10 @@ export class AppStore {
   fieldErrors = $state<Record<string, string>>({});
   /** Keys currently being saved. */
   saving = $state<Record<string, boolean>>({});
+
+  update = $state<UpdateInfo | null>(null);
+  checkingUpdate = $state(false);
+  updateError = $state<string | null>(null);
 
   mode = $derived<WindowMode>(this.state?.mode ?? 'mini');
   settings = $derived<SettingField[]>(this.state?.settings ?? []);
@@ -29,6 +33,7 @@ export class AppStore {
       subscribe<WindowMode>(Events.WindowMode, (mode) => {
         if (this.state) this.state.mode = mode;
       }),
+      subscribe<UpdateInfo>(Events.Update, (u) => (this.update = u)),
     );
   }
 
@@ -41,6 +46,21 @@ export class AppStore {
       this.error = (e as Error).message;
     } finally {
       this.loading = false;
+    }
+    // The remembered release check: no request is made for it.
+    this.update = await this.#api.updateStatus().catch(() => null);
+  }
+
+  /** "Check now": asks GitHub (never installs anything). */
+  async checkUpdate(): Promise<void> {
+    this.checkingUpdate = true;
+    try {
+      this.update = await this.#api.checkForUpdate();
+      this.updateError = null;
+    } catch (e) {
+      this.updateError = (e as Error).message;
+    } finally {
+      this.checkingUpdate = false;
     }
   }
 

@@ -53,7 +53,7 @@ describe('AppStore', () => {
   it('unsubscribes every event on destroy', () => {
     const bus = fakeBus();
     const s = new AppStore(fakeApi(), bus.subscribe);
-    expect(bus.count()).toBe(2);
+    expect(bus.count()).toBe(3);
     s.destroy();
     expect(bus.count()).toBe(0);
   });

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aimonitor/aimonitor/backend/tokens"
+)
+
+// runTokens keeps the local token ledger current from Claude Code's
+// transcripts, in the background: a scan at start, then on file changes.
+func (a *App) runTokens(ctx context.Context) {
+	db, err := a.svc.Store(ctx)
+	if err != nil {
+		a.svc.Log.Warn("token accounting unavailable", "err", err)
+		return
+	}
+	ledger := tokens.New(db, tokens.Options{Roots: tokens.DefaultRoots(a.svc.Environ()), Log: a.svc.Log})
+	a.mu.Lock()
+	a.ledger = ledger
+	a.mu.Unlock()
+	ing := ledger.StartIngester(ctx, tokens.IngesterOptions{
+		OnScan: func(st tokens.ScanStats, err error) {
+			if err != nil {
+				a.svc.Log.Warn("reading Claude Code transcripts", "err", err)
+				return
+			}
+			if st.Added+st.Improved > 0 {
+				a.emit(EventTokensChanged, st.Added+st.Improved)
+			}
+		},
+	})
+	<-ctx.Done()
+	ing.Stop()
+}
+
+func (a *App) tokenLedger() (*tokens.Ledger, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ledger == nil {
+		return nil, errors.New("token accounting is still starting")
+	}
+	return a.ledger, nil
+}
+
+// TokensReport totals local token usage between since and until
+// (YYYY-MM-DD, inclusive, empty for open ends) by day, model, project or
+// account, in the local time zone.
+func (a *App) TokensReport(since, until, by string) (tokens.Report, error) {
+	l, err := a.tokenLedger()
+	if err != nil {
+		return tokens.Report{}, err
+	}
+	return l.Report(a.ctxOrBackground(), tokens.Query{Since: since, Until: until, By: by, Location: time.Local})
+}
+
+// TokensSummary is today, the current five-hour block and this week.
+func (a *App) TokensSummary() (tokens.Summary, error) {
+	l, err := a.tokenLedger()
+	if err != nil {
+		return tokens.Summary{}, err
+	}
+	return l.Summary(a.ctxOrBackground(), time.Now())
+}

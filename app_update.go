@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aimonitor/aimonitor/backend/buildinfo"
+	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/backend/update"
+)
+
+// UpdateInfo is the release check as the settings pane and badge show it.
+type UpdateInfo struct {
+	update.Result
+	CheckedAt *time.Time `json:"checked_at,omitempty"`
+	Error     string     `json:"error,omitempty"`
+	Enabled   bool       `json:"enabled"`
+}
+
+var errUpdatesOff = errors.New("release checks are off; turn on “Check for new releases” first")
+
+// UpdateStatus is the last release check (by any aimonitor process); it
+// makes no request.
+func (a *App) UpdateStatus() (UpdateInfo, error) {
+	ctx := a.ctxOrBackground()
+	db, err := a.svc.Store(ctx)
+	if err != nil {
+		return UpdateInfo{}, err
+	}
+	rem, err := update.Load(ctx, db)
+	if err != nil {
+		return UpdateInfo{}, err
+	}
+	info := UpdateInfo{Result: rem.Result, Error: rem.Error, Enabled: a.svc.Config().AutoUpdate.Enabled}
+	info.Current = buildinfo.Version
+	if !rem.CheckedAt.IsZero() {
+		at := rem.CheckedAt
+		info.CheckedAt = &at
+	}
+	return info, nil
+}
+
+// CheckForUpdate asks GitHub now (never downloads anything). It refuses when
+// checks are turned off: off means no request at all.
+func (a *App) CheckForUpdate() (UpdateInfo, error) {
+	if !a.svc.Config().AutoUpdate.Enabled {
+		return UpdateInfo{}, errUpdatesOff
+	}
+	if err := a.checkUpdate(a.ctxOrBackground()); err != nil {
+		return UpdateInfo{}, err
+	}
+	return a.UpdateStatus()
+}
+
+func (a *App) checkUpdate(ctx context.Context) error {
+	checker, err := a.svc.UpdateChecker()
+	if err != nil {
+		return err
+	}
+	db, err := a.svc.Store(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = update.CheckAndRemember(ctx, checker, db, buildinfo.Version, time.Now())
+	if info, serr := a.UpdateStatus(); serr == nil {
+		a.emit(EventUpdate, info)
+	}
+	return err
+}
+
+// runUpdates checks on launch and then daily while auto_update is on.
+func (a *App) runUpdates(ctx context.Context) {
+	db, err := a.svc.Store(ctx)
+	if err != nil {
+		return
+	}
+	update.RunDaily(ctx, clock.Real{},
+		func() time.Time { rem, _ := update.Load(ctx, db); return rem.CheckedAt },
+		func() bool { return a.svc.Config().AutoUpdate.Enabled },
+		a.checkUpdate,
+		func(err error) { a.svc.Log.Info("release check failed", "err", err) })
+}
