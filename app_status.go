@@ -35,14 +35,23 @@ type PendingSwapView struct {
 	Reason  string    `json:"reason"`
 }
 
+// UnsavedLogin is a login Claude Code uses that aimonitor has not saved.
+type UnsavedLogin struct {
+	Email        string `json:"email"`
+	Organization string `json:"organization"`
+}
+
 // StatusView is the payload of EventStatus and GetStatus.
 type StatusView struct {
-	Accounts    []AccountStatusView `json:"accounts"`
-	PendingSwap *PendingSwapView    `json:"pending_swap"`
-	NextPollAt  *time.Time          `json:"next_poll_at"`
-	LastError   string              `json:"last_error"`
-	Poller      string              `json:"poller"` // widget | daemon | none
-	Heartbeat   *time.Time          `json:"heartbeat"`
+	Accounts []AccountStatusView `json:"accounts"`
+	// Unsaved is set when Claude Code is logged in to an account aimonitor
+	// does not know yet (the widget offers to save it).
+	Unsaved     *UnsavedLogin    `json:"unsaved_login"`
+	PendingSwap *PendingSwapView `json:"pending_swap"`
+	NextPollAt  *time.Time       `json:"next_poll_at"`
+	LastError   string           `json:"last_error"`
+	Poller      string           `json:"poller"` // widget | daemon | none
+	Heartbeat   *time.Time       `json:"heartbeat"`
 }
 
 // GetStatus returns the accounts with their usage and the poller's state.
@@ -82,6 +91,9 @@ func buildStatus(ov *accounts.Overview, doc *daemon.Document, pollerErr string, 
 		if p := doc.PendingSwap; p != nil {
 			v.PendingSwap = &PendingSwapView{From: p.From, To: p.Target, FiresAt: p.FiresAt, Reason: p.Reason}
 		}
+	}
+	if ov.Live.LoggedIn && ov.Live.Account == nil {
+		v.Unsaved = &UnsavedLogin{Email: ov.Live.Email, Organization: ov.Live.Organization}
 	}
 	staleAfter := 2*time.Duration(intervalSec)*time.Second + time.Minute
 	for _, acct := range ov.Accounts {

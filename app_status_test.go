@@ -58,7 +58,11 @@ func TestBuildStatusMergesAccountsAndPollerDocument(t *testing.T) {
 	if v := buildStatus(ov, doc, "", 600, now); v.Poller != "none" {
 		t.Fatalf("poller %s", v.Poller)
 	}
-	if v := buildStatus(ov, nil, "keyring locked", 600, now); v.LastError != "keyring locked" || v.Poller != "none" {
+	if v := buildStatus(ov, nil, "keyring locked", 600, now); v.LastError != "keyring locked" || v.Poller != "none" || v.Unsaved != nil {
 		t.Fatalf("%+v", v)
+	}
+	ov.Live = accounts.Live{LoggedIn: true, Email: "new@example.com", Organization: "New Org"}
+	if v := buildStatus(ov, nil, "", 600, now); v.Unsaved == nil || v.Unsaved.Email != "new@example.com" {
+		t.Fatalf("an unsaved live login is not offered: %+v", v.Unsaved)
 	}
 }

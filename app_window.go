@@ -15,30 +15,31 @@ func (a *App) SetMode(mode string) (string, error) {
 	if ctx == nil {
 		return "", fmt.Errorf("the window is not ready yet")
 	}
-	switch mode {
-	case "mini":
-		setDecorated(false)
-		defer a.restorePosition(ctx)
-		runtime.WindowSetMinSize(ctx, 300, miniMinHeight)
-		a.mu.Lock()
-		h := a.fitHeight
-		a.mu.Unlock()
+	if mode != "mini" && mode != "panel" {
+		return "", fmt.Errorf("unknown window mode %q (use mini or panel)", mode)
+	}
+	if mode == "panel" {
+		a.savePosition() // while still in mini mode
+	}
+	// Switch the mode first, so a FitHeight racing in from the old view is ignored.
+	a.mu.Lock()
+	a.mode = mode
+	h := a.fitHeight
+	a.mu.Unlock()
+	if mode == "mini" {
 		if h == 0 {
 			h = miniHeight
 		}
+		setDecorated(false)
+		runtime.WindowSetMinSize(ctx, 300, miniMinHeight)
 		runtime.WindowSetSize(ctx, miniWidth, h)
-	case "panel":
-		a.savePosition()
+		a.restorePosition(ctx)
+	} else {
 		setDecorated(true)
 		runtime.WindowSetMinSize(ctx, 640, 480)
 		runtime.WindowSetSize(ctx, panelWidth, panelHeight)
 		a.centerOnScreen(panelWidth, panelHeight)
-	default:
-		return "", fmt.Errorf("unknown window mode %q (use mini or panel)", mode)
 	}
-	a.mu.Lock()
-	a.mode = mode
-	a.mu.Unlock()
 	a.applyAlwaysOnTop()
 	runtime.EventsEmit(ctx, EventWindowMode, mode)
 	return mode, nil

@@ -3,24 +3,53 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
+	"github.com/aimonitor/aimonitor/backend/cli"
+	"github.com/aimonitor/aimonitor/backend/clock"
 )
 
-// The panel's Settings edit a value through the live Go bindings (wails dev)
-// and the CLI reads the same value back from the config file.
-func TestBrowserSettingsRoundTrip(t *testing.T) {
+// The UI in Chromium against `wails dev` (live Go bindings) on the
+// simulator, with a real keyring: adopt, switch by clicking a row, change a
+// threshold (read back with the CLI), check for a release.
+func TestBrowserOnSimulator(t *testing.T) {
 	display := startX(t)
+	s := sim.New(clock.Real{})
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
 	env := sandbox(t, display)
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+startKeyring(t, env))
+	env = append(env, cli.SimEnv(srv.URL)...)
+	home := envValue(env, "HOME")
+
+	work, err := s.AddAccount(sim.AccountSpec{Email: "work@example.com", DisplayName: "Work", OrganizationName: "Work Org", SubscriptionType: "max"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	homeAcct, err := s.AddAccount(sim.AccountSpec{Email: "home@example.com", DisplayName: "Home", OrganizationName: "Home Org", SubscriptionType: "pro"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "home" is already saved; Claude Code is logged in as "work", not saved yet.
+	loginAs(t, home, homeAcct)
+	if out, err := runCLI(t, env, "add", "--adopt-current", "--label", "home"); err != nil {
+		t.Fatalf("adopt home: %v\n%s", err, out)
+	}
+	loginAs(t, home, work)
+
 	root := repoRoot(t)
-	port := freePort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	dev := startGroup(t, env, root, "go", "tool", "wails", "dev", "-m", "-s", "-devserver", addr, "-noreload", "-skipbindings", "-loglevel", "Warning")
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	dev := startGroup(t, env, root, "go", "tool", "wails", "dev", "-m", "-s", "-ldflags", "-X github.com/aimonitor/aimonitor/backend/buildinfo.Version=v0.1.0-e2e", "-devserver", addr, "-noreload", "-nogorebuild", "-skipbindings", "-loglevel", "Warning")
 	url := "http://" + addr + "/"
 	waitFor(t, 240*time.Second, "wails dev to serve the UI", func() bool {
 		if dev.cmd.ProcessState != nil {
@@ -33,11 +62,9 @@ func TestBrowserSettingsRoundTrip(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-	// The Go side is ready once the dev app window exists.
 	findWindow(t, display, dev, 120*time.Second)
 
-	node := exec.Command("node", filepath.Join(root, "frontend", "e2e", "settings.mjs"), url,
-		filepath.Join(artifacts(t), "browser-settings.png"))
+	node := exec.Command("node", filepath.Join(root, "frontend", "e2e", "accounts.mjs"), url, artifacts(t))
 	node.Dir = filepath.Join(root, "frontend")
 	node.Env = env
 	out, err := node.CombinedOutput()
@@ -50,4 +77,56 @@ func TestBrowserSettingsRoundTrip(t *testing.T) {
 	if err != nil || strings.TrimSpace(got) != "70" {
 		t.Fatalf("CLI read %q (%v), want 70", got, err)
 	}
+	list, err := runCLI(t, env, "list", "--json")
+	if err != nil {
+		t.Fatalf("list: %v\n%s", err, list)
+	}
+	var doc struct {
+		Accounts []struct {
+			Label  string
+			Active bool
+		}
+	}
+	if err := json.Unmarshal([]byte(list), &doc); err != nil {
+		t.Fatalf("list --json: %v\n%s", err, list)
+	}
+	active := ""
+	for _, a := range doc.Accounts {
+		if a.Active {
+			active = a.Label
+		}
+	}
+	if len(doc.Accounts) != 2 || active != "home" {
+		t.Fatalf("after clicking home: %s", list)
+	}
+	// The release check went to the simulator, once per click.
+	if n := s.Log().Count(sim.EndpointReleases, 0); n < 1 {
+		t.Fatalf("no release request reached the simulator")
+	}
+}
+
+func loginAs(t *testing.T, home string, c sim.Credentials) {
+	t.Helper()
+	dir := filepath.Join(home, ".claude")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".credentials.json"), c.ClaudeCodeJSON(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]json.RawMessage{"numStartups": json.RawMessage("3"), "oauthAccount": c.OAuthAccountJSON()}
+	data, _ := json.Marshal(cfg)
+	if err := os.WriteFile(filepath.Join(home, ".claude.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
 }

@@ -234,3 +234,46 @@ func runCLI(t *testing.T, env []string, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// startKeyring starts a private session bus and an unlocked gnome-keyring on
+// it, for the sandbox in env (its XDG dirs hold the keyring), and returns the
+// bus address. (backend/internal/testbus does this for unit tests; internal
+// packages are out of reach from here.)
+func startKeyring(t *testing.T, env []string) string {
+	t.Helper()
+	runtimeDir := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "XDG_RUNTIME_DIR="); ok {
+			runtimeDir = v
+		}
+	}
+	addr := "unix:path=" + filepath.Join(runtimeDir, "bus")
+	bus := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--address="+addr)
+	bus.Env = env
+	bus.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := bus.Start(); err != nil {
+		t.Fatalf("dbus-daemon: %v (run make setup)", err)
+	}
+	t.Cleanup(func() { bus.Process.Kill(); bus.Wait() })
+	withBus := append(append([]string{}, env...), "DBUS_SESSION_BUS_ADDRESS="+addr)
+	waitFor(t, 10*time.Second, "the session bus", func() bool {
+		_, err := os.Stat(filepath.Join(runtimeDir, "bus"))
+		return err == nil
+	})
+	kr := exec.Command("gnome-keyring-daemon", "--unlock", "--components=secrets", "--foreground")
+	kr.Env = withBus
+	kr.Stdin = strings.NewReader("e2e-password")
+	kr.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := kr.Start(); err != nil {
+		t.Fatalf("gnome-keyring-daemon: %v", err)
+	}
+	t.Cleanup(func() { syscall.Kill(-kr.Process.Pid, syscall.SIGKILL); kr.Wait() })
+	waitFor(t, 10*time.Second, "the keyring to own org.freedesktop.secrets", func() bool {
+		cmd := exec.Command("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+			"org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets")
+		cmd.Env = withBus
+		out, _ := cmd.Output()
+		return strings.Contains(string(out), "boolean true")
+	})
+	return addr
+}

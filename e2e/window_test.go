@@ -9,13 +9,19 @@ import (
 	"time"
 )
 
-// `make demo` opens the widget: frameless, always on top, ~340 px wide; its
-// expand button turns it into a decorated 900×640 panel.
+// `make demo` opens the widget on the simulator: frameless, always on top,
+// 340 px wide, one row per demo account; its expand button turns it into a
+// decorated 900×640 panel.
 func TestMakeDemoOpensWidget(t *testing.T) {
 	display := startX(t)
 	env := sandbox(t, display)
 	g := startGroup(t, env, repoRoot(t), "make", "demo")
 	wid := findWindow(t, display, g, 120*time.Second)
+	// The window fits its four demo accounts once their usage arrives.
+	waitFor(t, 30*time.Second, "the widget to grow to its accounts", func() bool {
+		_, h := geometry(t, display, wid)
+		return h != 420 && h > 300
+	})
 	time.Sleep(1500 * time.Millisecond) // let WebKit paint before the screenshot
 
 	props := xprop(t, display, wid, "_NET_WM_STATE", "_MOTIF_WM_HINTS", "_NET_FRAME_EXTENTS", "WM_CLASS")
@@ -28,8 +34,8 @@ func TestMakeDemoOpensWidget(t *testing.T) {
 	if !strings.Contains(props, "_NET_FRAME_EXTENTS(CARDINAL) = 0, 0, 0, 0") {
 		t.Errorf("widget has a frame:\n%s", props)
 	}
-	if w, h := geometry(t, display, wid); w != 340 || h < 140 {
-		t.Errorf("widget geometry %dx%d, want 340 wide", w, h)
+	if w, h := geometry(t, display, wid); w != 340 || h > 560 {
+		t.Errorf("widget geometry %dx%d, want 340 wide and at most 560 high", w, h)
 	}
 	screenshot(t, display, "widget-mini.png")
 
@@ -37,6 +43,11 @@ func TestMakeDemoOpensWidget(t *testing.T) {
 	if out, err := x(display, "xdotool", "mousemove", "--window", wid, "290", "21", "click", "1"); err != nil {
 		t.Fatalf("click: %v %s", err, out)
 	}
+	defer func() {
+		if t.Failed() {
+			screenshot(t, display, "failure.png")
+		}
+	}()
 	waitFor(t, 15*time.Second, "the panel to open", func() bool {
 		w, h := geometry(t, display, wid)
 		return w == 900 && h == 640
@@ -51,4 +62,22 @@ func TestMakeDemoOpensWidget(t *testing.T) {
 	if os.Getenv("E2E_VERBOSE") != "" {
 		t.Log(g.out.String())
 	}
+}
+
+// The same widget in the dark theme (set through the environment override).
+func TestDemoWidgetDark(t *testing.T) {
+	display := startX(t)
+	env := append(sandbox(t, display), "AIMONITOR_WIDGET_THEME=dark")
+	g := startGroup(t, env, repoRoot(t), "make", "demo")
+	wid := findWindow(t, display, g, 120*time.Second)
+	waitFor(t, 30*time.Second, "the widget to grow to its accounts", func() bool {
+		_, h := geometry(t, display, wid)
+		return h != 420 && h > 300
+	})
+	time.Sleep(1500 * time.Millisecond)
+	props := xprop(t, display, wid, "_NET_WM_STATE")
+	if !strings.Contains(props, "_NET_WM_STATE_ABOVE") {
+		t.Errorf("dark widget is not always on top:\n%s", props)
+	}
+	screenshot(t, display, "widget-mini-dark.png")
 }

@@ -89,6 +89,8 @@ export interface PendingSwap {
 /** The poller's status document, pushed on every change. */
 export interface Status {
   accounts: Account[];
+  /** Claude Code is logged in to an account aimonitor has not saved. */
+  unsaved_login?: { email: string; organization: string } | null;
   pending_swap: PendingSwap | null;
   next_poll_at: string | null;
   last_error: string | null;

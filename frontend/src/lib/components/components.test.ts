@@ -54,6 +54,14 @@ describe('Widget', () => {
     expect(acc.api.switchAccount).toHaveBeenLastCalledWith('alice');
   });
 
+  it('offers to save a login Claude Code uses that aimonitor does not know', async () => {
+    const onadd = vi.fn();
+    await widget({ status: makeStatus(undefined, { unsaved_login: { email: 'new@example.com', organization: 'New' } }), onadd });
+    expect(screen.getByRole('status')).toHaveTextContent('Claude Code uses new@example.com, not saved yet.');
+    await fireEvent.click(screen.getByRole('button', { name: 'Save it' }));
+    expect(onadd).toHaveBeenCalledWith('adopt');
+  });
+
   it('shows a pending swap with a countdown and a cancel', async () => {
     const fires = new Date(Date.now() + 42_000).toISOString();
     const { acc } = await widget({ status: makeStatus(undefined, { pending_swap: { from: 'alice', to: 'bob', fires_at: fires, reason: '5h at 81 %' } }) });
