@@ -139,6 +139,7 @@ Run it without arguments to open the widget.`,
 		accountscli.Hooks{Usage: usagecli.ListUsage})...)
 	root.AddCommand(usagecli.Commands(a.service, a.deps.Stdout)...)
 	root.AddCommand(tokenscli.Command(a.service, a.deps.Stdout))
+	a.addMaintenanceCommands(root) // config export/import, doctor, uninstall (backup.go, doctor.go, uninstall.go)
 	return root
 }
 

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aimonitor/aimonitor/backend/doctor"
+)
+
+func (a *app) doctorCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the installation: config, database, keyring, Claude Code, poller, network, autostart",
+		Long: `Checks everything aimonitor depends on and prints one line per finding, OK, WARN or
+FAIL, with what to do about it. It changes nothing (the keyring check writes and deletes
+a test item). The exit status is 1 when any check fails.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Doctor builds its own service: it must also run when the
+			// configuration is what is broken.
+			rep := doctor.Run(cmd.Context(), doctor.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr})
+			if asJSON {
+				if err := a.printJSON(rep); err != nil {
+					return err
+				}
+			} else {
+				a.printDoctor(rep)
+			}
+			if n := rep.Count(doctor.Fail); n > 0 {
+				return &ExitError{Code: 1, Err: fmt.Errorf("doctor found %d problem(s); see the FAIL lines and their fixes", n)}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: checks with area, status, detail, fix")
+	return cmd
+}
+
+func (a *app) printDoctor(rep *doctor.Report) {
+	for _, c := range rep.Checks {
+		a.printf("%-4s  %-11s  %s\n", strings.ToUpper(string(c.Status)), c.Area, c.Detail)
+		if c.Fix != "" {
+			a.printf("%-4s  %-11s  fix: %s\n", "", "", c.Fix)
+		}
+	}
+	a.printf("\n%d ok, %d warnings, %d failures\n", rep.Count(doctor.OK), rep.Count(doctor.Warn), rep.Count(doctor.Fail))
+}
