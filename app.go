@@ -104,6 +104,9 @@ func (a *App) startup(ctx context.Context) {
 	go a.runPoller(ctx)
 	go a.runTokens(ctx)
 	go a.runUpdates(ctx)
+	if a.opts.Demo && a.opts.BenchEvents > 0 {
+		go a.runBenchEvents(ctx, a.opts.BenchEvents)
+	}
 }
 
 func (a *App) domReady(ctx context.Context) {

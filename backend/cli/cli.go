@@ -24,6 +24,9 @@ import (
 type GUIOptions struct {
 	Expanded bool // open as the panel instead of the mini widget
 	Demo     bool // running inside the demo sandbox
+	// BenchEvents (demo only) makes the window emit that many synthetic
+	// status events, for the memory benchmark in bench/widget.
+	BenchEvents int
 }
 
 // GUIRunner opens the desktop window and blocks until it closes. main

@@ -22,7 +22,8 @@ const demoActive = "grace"
 // It refuses to run outside the throw-away sandbox that `make demo` makes,
 // so it can never touch a real ~/.claude or keyring.
 func (a *app) demoCommand() *cobra.Command {
-	return &cobra.Command{
+	var extra, benchEvents int
+	cmd := &cobra.Command{
 		Use:    "demo",
 		Short:  "Open the app on the built-in simulator (run it through `make demo`)",
 		Hidden: true,
@@ -34,6 +35,16 @@ func (a *app) demoCommand() *cobra.Command {
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			s, creds := sim.Demo(clock.Real{})
+			for i := 0; i < extra; i++ {
+				c, err := s.AddAccount(sim.AccountSpec{
+					Email: fmt.Sprintf("extra%d@example.com", i+1), DisplayName: fmt.Sprintf("Extra %d", i+1),
+					OrganizationName: "Extra Org", SubscriptionType: "pro",
+				})
+				if err != nil {
+					return err
+				}
+				creds = append(creds, c)
+			}
 			ready := make(chan string, 1)
 			serveErr := make(chan error, 1)
 			go func() { serveErr <- sim.ListenAndServe(ctx, "127.0.0.1:0", s, func(base string) { ready <- base }) }()
@@ -48,9 +59,13 @@ func (a *app) demoCommand() *cobra.Command {
 			if err := a.seedDemo(ctx, creds); err != nil {
 				return fmt.Errorf("setting up the demo accounts: %w", err)
 			}
-			return a.runGUI(ctx, GUIOptions{Demo: true})
+			return a.runGUI(ctx, GUIOptions{Demo: true, BenchEvents: benchEvents})
 		},
 	}
+	cmd.Flags().IntVar(&extra, "extra", 0, "add this many more simulated accounts")
+	cmd.Flags().IntVar(&benchEvents, "bench-events", 0, "for bench/widget: emit this many synthetic status events after start")
+	cmd.Flags().MarkHidden("bench-events")
+	return cmd
 }
 
 // seedDemo logs Claude Code (in the sandbox HOME) into each demo account in

@@ -48,7 +48,7 @@ export class AccountsStore {
     this.#api = api;
     this.#off.push(
       events.onStatus((s) => {
-        this.status = s;
+        this.status = reuseUnchanged(this.status, s);
         this.loading = false;
       }),
       events.onSwitchProgress((p) => {
@@ -174,4 +174,18 @@ export class AccountsStore {
     if (!this.status) return;
     for (const a of this.status.accounts) a.active = a.label === label;
   }
+}
+
+/**
+ * Keeps the previous object for every account whose content did not change,
+ * so a status event re-renders only the rows that moved.
+ */
+export function reuseUnchanged(prev: Status | null, next: Status): Status {
+  if (!prev) return next;
+  const old = new Map(prev.accounts.map((a) => [a.id, a]));
+  next.accounts = next.accounts.map((a) => {
+    const o = old.get(a.id);
+    return o && JSON.stringify(o) === JSON.stringify(a) ? o : a;
+  });
+  return next;
 }

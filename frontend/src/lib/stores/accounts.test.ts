@@ -96,6 +96,17 @@ describe('AccountsStore', () => {
     expect(store.capture).toMatchObject({ state: 'failed', message: 'an account labelled carol already exists' });
   });
 
+  it('keeps unchanged accounts as they were so their rows do not re-render', async () => {
+    const { store, h } = setup();
+    await store.load();
+    const alice = store.accounts[0];
+    const next = status();
+    next.accounts[1].usage = { fetched_at: '2026-11-28T10:00:00Z', five_hour: { utilization: 50, resets_at: null } };
+    h.status!(next);
+    expect(store.accounts[0]).toBe(alice);
+    expect(store.accounts[1].usage?.five_hour?.utilization).toBe(50);
+  });
+
   it('unsubscribes everything on destroy', () => {
     const { store, h } = setup();
     store.destroy();

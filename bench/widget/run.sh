@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/widget/run.sh: what the widget costs on this machine, against a bare
+# Wails app (Wails' own vanilla template, generated and built here) measured
+# in the same run under the same Xvfb + openbox:
+#   - memory: PSS of the whole app (Go/GTK process + WebKit processes);
+#   - idle CPU: share of one core over IDLE seconds, after settling;
+#   - growth: PSS after 10 000 synthetic status events (aimonitor only).
+# aimonitor runs its demo (simulator, 5 accounts) in the sandbox.
+# Usage: bench/widget/run.sh   (after `make build`; output in bench/out/widget.txt)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=bench/out
+mkdir -p "$OUT"
+IDLE=${IDLE:-30}
+EVENTS=${EVENTS:-10000}
+PEER=$OUT/peer
+[ -x build/bin/aimonitor ] || { echo "run make build first" >&2; exit 1; }
+
+# --- the peer: Wails' vanilla template, unchanged, built with our pinned Wails.
+if [ ! -x "$PEER/build/bin/peer" ]; then
+  echo "building the peer (Wails vanilla template)…" >&2
+  go build -o "$OUT/wails" github.com/wailsapp/wails/v2/cmd/wails
+  rm -rf "$PEER"
+  "$OUT/wails" init -n peer -t vanilla -d "$PEER" >/dev/null
+  (cd "$PEER" && go mod edit -require=github.com/wailsapp/wails/v2@v2.9.2 && go mod tidy >/dev/null 2>&1 &&
+    "../wails" build -m >/dev/null)
+fi
+
+# Every process in the tree rooted at $1.
+tree() {
+  local pids=("$1") i=0
+  while [ $i -lt ${#pids[@]} ]; do
+    for c in $(cat /proc/"${pids[$i]}"/task/*/children 2>/dev/null); do pids+=("$c"); done
+    i=$((i + 1))
+  done
+  echo "${pids[@]}"
+}
+pss_kb() { # total PSS (kB) of the tree
+  local t=0 p v
+  for p in $(tree "$1"); do
+    v=$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null || echo 0)
+    t=$((t + ${v:-0}))
+  done
+  echo $t
+}
+cpu_ticks() { # utime+stime of the tree
+  local t=0 p
+  for p in $(tree "$1"); do
+    t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null || echo 0)))
+  done
+  echo $t
+}
+app_root() { # the process that owns the window
+  local wid pid
+  for _ in $(seq 300); do
+    wid=$(xdotool search --onlyvisible --name "$1" 2>/dev/null | head -1 || true)
+    if [ -n "$wid" ]; then pid=$(xprop -id "$wid" _NET_WM_PID | awk '{print $3}'); [ -n "$pid" ] && { echo "$pid"; return; }; fi
+    sleep 0.2
+  done
+  echo "no window named $1" >&2
+  return 1
+}
+
+measure() { # name title cmd...
+  local name=$1 title=$2; shift 2
+  setsid "$@" >"$OUT/$name.log" 2>&1 &
+  local grp=$!
+  local pid; pid=$(app_root "$title")
+  sleep 10
+  local hz; hz=$(getconf CLK_TCK)
+  local c0; c0=$(cpu_ticks "$pid")
+  sleep "$IDLE"
+  local c1; c1=$(cpu_ticks "$pid")
+  local pss; pss=$(pss_kb "$pid")
+  local cpu; cpu=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$IDLE" 'BEGIN {printf "%.2f", 100 * d / hz / s}')
+  echo "$name pss_mb=$(awk -v k="$pss" 'BEGIN{printf "%.1f", k/1024}') idle_cpu_pct=$cpu" | tee -a "$OUT/widget.raw"
+  for p in $(tree "$pid"); do # per process, for the record
+    printf '  %-24s %8s kB\n' "$(cat /proc/"$p"/comm 2>/dev/null)" "$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null)"
+  done >>"$OUT/$name.pss"
+  if [ "$name" = aimonitor ]; then
+    # The app was started with --bench-events; wait for them, then measure again.
+    for _ in $(seq 600); do grep -q "bench: status events emitted" "$OUT/$name.log" && break; sleep 1; done
+    sleep "${SETTLE_AFTER:-30}" # let both garbage collectors catch up
+    local after; after=$(pss_kb "$pid")
+    echo "aimonitor_after_events pss_mb=$(awk -v k="$after" 'BEGIN{printf "%.1f", k/1024}') events=$EVENTS" | tee -a "$OUT/widget.raw"
+  fi
+  kill -- -"$grp" 2>/dev/null || true
+  wait "$grp" 2>/dev/null || true
+}
+
+run() {
+  : >"$OUT/widget.raw"
+  rm -f "$OUT"/*.pss
+  measure peer '^peer$' env NO_AT_BRIDGE=1 "$PEER/build/bin/peer"
+  measure aimonitor '^aimonitor$' scripts/sandbox build/bin/aimonitor demo --extra 1 --bench-events "$EVENTS"
+}
+export -f run measure tree pss_kb cpu_ticks app_root
+export OUT PEER IDLE EVENTS
+AIMONITOR_FORCE_XVFB=1 scripts/with-display bash -c run
+
+NPROC=$(nproc) IDLE=$IDLE awk '
+  { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[$1, kv[1]] = kv[2] } }
+  END {
+    printf "machine: %s cores; idle window %ss\n", ENVIRON["NPROC"], ENVIRON["IDLE"]
+    printf "%-28s %10s %12s\n", "", "PSS (MB)", "idle CPU (%)"
+    printf "%-28s %10s %12s\n", "bare Wails app (peer)", v["peer","pss_mb"], v["peer","idle_cpu_pct"]
+    printf "%-28s %10s %12s\n", "aimonitor, 5 accounts", v["aimonitor","pss_mb"], v["aimonitor","idle_cpu_pct"]
+    printf "%-28s %10s\n", "aimonitor after " v["aimonitor_after_events","events"] " events", v["aimonitor_after_events","pss_mb"]
+    printf "ratio aimonitor/peer PSS: %.3f\n", v["aimonitor","pss_mb"] / v["peer","pss_mb"]
+    printf "growth after events: %+.1f MB\n", v["aimonitor_after_events","pss_mb"] - v["aimonitor","pss_mb"]
+  }' "$OUT/widget.raw" | tee "$OUT/widget.txt"
