@@ -334,6 +334,7 @@ func TestExportWithoutTokensCarriesNoSecret(t *testing.T) {
 	a := newMachine(t, srv.URL)
 	a.adopt(work, "work")
 	a.mustRun(a.env, "config", "set", "poll.interval_sec", "900")
+	a.mustRun(a.env, "config", "set", "autostart", "true")
 	file := filepath.Join(t.TempDir(), "plain.json")
 	// The passphrase variable is ignored without --include-tokens.
 	r := a.mustRun(a.with(PassphraseEnv+"="+passphrase), "config", "export", "--out", file)
@@ -349,8 +350,13 @@ func TestExportWithoutTokensCarriesNoSecret(t *testing.T) {
 	// without its login, and the output says how to add it.
 	b := newMachine(t, srv.URL)
 	r = b.mustRun(b.env, "config", "import", file)
-	if !strings.Contains(r.stdout, `account "work" (alice@work.example): not imported`) || !strings.Contains(r.stdout, "settings: poll.interval_sec") {
+	if !strings.Contains(r.stdout, `account "work" (alice@work.example): not imported`) || !strings.Contains(r.stdout, "settings: autostart, poll.interval_sec") {
 		t.Fatalf("import said %s", r.stdout)
+	}
+	// Imported settings take effect as `config set` would: autostart
+	// installs the start-at-login entry.
+	if _, err := os.Stat(filepath.Join(b.get("XDG_CONFIG_HOME"), "autostart", "aimonitor.desktop")); err != nil {
+		t.Fatalf("autostart imported but no entry: %v", err)
 	}
 	if got := b.mustRun(b.env, "config", "get", "poll.interval_sec").stdout; got != "900\n" {
 		t.Fatalf("poll.interval_sec = %q", got)
