@@ -217,9 +217,12 @@ func (d *run) checkPoller() {
 }
 
 func (d *run) checkNetwork() {
-	ep := d.svc.Config().Endpoints
+	// From the environment itself: when the configuration does not load,
+	// the service runs without the AIMONITOR_* variables.
+	get := func(k string) string { v, _ := lookup(d.o.Environ)(k); return v }
 	overrides := []struct{ env, value string }{
-		{"AIMONITOR_API_BASE", ep.APIBase}, {"AIMONITOR_TOKEN_URL", ep.TokenURL}, {"AIMONITOR_RELEASES_URL", ep.ReleasesURL},
+		{"AIMONITOR_API_BASE", get("AIMONITOR_API_BASE")}, {"AIMONITOR_TOKEN_URL", get("AIMONITOR_TOKEN_URL")},
+		{"AIMONITOR_RELEASES_URL", get("AIMONITOR_RELEASES_URL")},
 	}
 	found := false
 	for i, o := range overrides {

@@ -231,6 +231,7 @@ func TestDoctor(t *testing.T) {
 		// The rest is still checked.
 		expect(t, r, doctor.AreaKeyring, doctor.OK, "all 2 saved logins")
 		expect(t, r, doctor.AreaAutostart, doctor.Warn, "not checked")
+		expect(t, r, doctor.AreaNetwork, doctor.Warn, "AIMONITOR_API_BASE")
 	})
 
 	t.Run("missing stash", func(t *testing.T) {
