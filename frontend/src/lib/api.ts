@@ -7,6 +7,7 @@ import type {
   Account,
   AppState,
   AuditEntry,
+  BackupResult,
   HistoryPoint,
   SettingField,
   Status,
@@ -52,6 +53,8 @@ export const api = {
   tokensReport: (since: string, until: string, by: TokensReport['by']) =>
     call<TokensReport>(() => App.TokensReport(since, until, by)),
   tokensSummary: () => call<TokensSummary>(() => App.TokensSummary()),
+  exportBackup: (passphrase: string) => call<BackupResult>(() => App.ExportBackup(passphrase)),
+  importBackup: (passphrase: string) => call<BackupResult>(() => App.ImportBackup(passphrase)),
 };
 
 export const accountsApi: AccountsApi = {

@@ -177,3 +177,9 @@ export interface HistoryPoint {
   five_hour: number | null;
   seven_day: number | null;
 }
+
+export interface BackupResult {
+  path: string;
+  export?: { settings: number; accounts: number; logins: number; missing_logins?: string[] };
+  import?: { settings: string[]; overridden?: string[]; accounts: { label: string; email: string; outcome?: string }[] };
+}

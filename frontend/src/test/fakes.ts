@@ -8,6 +8,7 @@ import type {
   AddProgress,
   AppState,
   AuditEntry,
+  BackupResult,
   HistoryPoint,
   SettingField,
   Status,
@@ -76,6 +77,8 @@ export function fakeApi(state: AppState = makeState()) {
       rows: [],
       pricing_date: '2026-11-28',
     })),
+    exportBackup: vi.fn(async (_p: string): Promise<BackupResult> => ({ path: '/tmp/backup.json' })),
+    importBackup: vi.fn(async (_p: string): Promise<BackupResult> => ({ path: '/tmp/backup.json' })),
     tokensSummary: vi.fn(async (): Promise<TokensSummary> => ({
       today: tokenTotals(100),
       block: { active: true, start: '2026-11-28T10:00:00Z', end: '2026-11-28T15:00:00Z', totals: tokenTotals(50) },

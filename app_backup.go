@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"github.com/aimonitor/aimonitor/backend/backup"
+	"github.com/aimonitor/aimonitor/backend/paths"
+)
+
+// BackupResult says what an export or import did, for the settings pane.
+type BackupResult struct {
+	Path   string               `json:"path"`
+	Export *backup.ExportReport `json:"export,omitempty"`
+	Import *backup.ImportReport `json:"import,omitempty"`
+}
+
+var errCancelled = errors.New("cancelled")
+
+// ExportBackup asks where to save and writes a backup (0600). With a
+// passphrase, every account's login is included, encrypted under it.
+func (a *App) ExportBackup(passphrase string) (BackupResult, error) {
+	ctx := a.ctxOrBackground()
+	path, err := runtime.SaveFileDialog(ctx, runtime.SaveDialogOptions{
+		Title:           "Save an aimonitor backup",
+		DefaultFilename: "aimonitor-backup-" + time.Now().Format("2006-01-02") + ".json",
+		Filters:         []runtime.FileFilter{{DisplayName: "aimonitor backup (*.json)", Pattern: "*.json"}},
+	})
+	if err != nil {
+		return BackupResult{}, err
+	}
+	if path == "" {
+		return BackupResult{}, errCancelled
+	}
+	var opts backup.ExportOptions
+	if passphrase != "" {
+		opts.Passphrase = []byte(passphrase)
+		defer clear(opts.Passphrase)
+	}
+	b, rep, err := backup.Export(ctx, a.svc, opts)
+	if err != nil {
+		return BackupResult{}, err
+	}
+	data, err := backup.Encode(b)
+	if err != nil {
+		return BackupResult{}, err
+	}
+	if err := paths.WriteFileAtomic(path, data); err != nil {
+		return BackupResult{}, fmt.Errorf("saving the backup: %w", err)
+	}
+	return BackupResult{Path: path, Export: rep}, nil
+}
+
+// ImportBackup asks for a backup file and restores it. Nothing changes when
+// the passphrase is wrong or the file was altered.
+func (a *App) ImportBackup(passphrase string) (BackupResult, error) {
+	ctx := a.ctxOrBackground()
+	path, err := runtime.OpenFileDialog(ctx, runtime.OpenDialogOptions{
+		Title:   "Restore an aimonitor backup",
+		Filters: []runtime.FileFilter{{DisplayName: "aimonitor backup (*.json)", Pattern: "*.json"}},
+	})
+	if err != nil {
+		return BackupResult{}, err
+	}
+	if path == "" {
+		return BackupResult{}, errCancelled
+	}
+	data, err := os.ReadFile(filepath.Clean(path))
+	if err != nil {
+		return BackupResult{}, fmt.Errorf("reading the backup: %w", err)
+	}
+	rep, err := backup.Import(ctx, a.svc, data, backup.ImportOptions{Passphrase: func() ([]byte, error) {
+		if passphrase == "" {
+			return nil, errors.New("this backup holds logins: enter its passphrase first")
+		}
+		return []byte(passphrase), nil
+	}})
+	if err != nil {
+		return BackupResult{}, err
+	}
+	if _, err := a.svc.ReloadConfig(); err == nil {
+		a.emit(EventConfigChanged, a.svc.Config().Fields())
+	}
+	a.statusChanged()
+	return BackupResult{Path: path, Import: rep}, nil
+}
