@@ -285,3 +285,12 @@ func TestOverrideToForeignHostFailsBeforeAnyRequest(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// Issue 3's must-show: a foreign API base fails before any request, naming the host.
+func TestRefreshWithForeignAPIBaseIsRefused(t *testing.T) {
+	env := append(sandboxEnv(t), "AIMONITOR_API_BASE=https://exfil.invalid", "DBUS_SESSION_BUS_ADDRESS=disabled:")
+	r := run(t, env, "refresh", "--all")
+	if r.code == 0 || !strings.Contains(r.stderr, `AIMONITOR_API_BASE: egress: host "exfil.invalid" is not allowed`) {
+		t.Fatalf("%+v", r)
+	}
+}
