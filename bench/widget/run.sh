@@ -79,10 +79,13 @@ measure() { # name title cmd...
   done >>"$OUT/$name.pss"
   if [ "$name" = aimonitor ]; then
     # The app was started with --bench-events; wait for them, then measure again.
-    for _ in $(seq 600); do grep -q "bench: status events emitted" "$OUT/$name.log" && break; sleep 1; done
+    for _ in $(seq 900); do grep -q "bench: status events emitted" "$OUT/$name.log" && break; sleep 1; done
     sleep "${SETTLE_AFTER:-30}" # let both garbage collectors catch up
     local after; after=$(pss_kb "$pid")
     echo "aimonitor_after_events pss_mb=$(awk -v k="$after" 'BEGIN{printf "%.1f", k/1024}') events=$EVENTS" | tee -a "$OUT/widget.raw"
+    for p in $(tree "$pid"); do
+      printf '  after events: %-24s %8s kB\n' "$(cat /proc/"$p"/comm 2>/dev/null)" "$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null)"
+    done >>"$OUT/$name.pss"
   fi
   kill -- -"$grp" 2>/dev/null || true
   wait "$grp" 2>/dev/null || true
