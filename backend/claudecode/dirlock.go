@@ -58,6 +58,7 @@ type dirLock struct {
 // heldLock is a lock we own.
 type heldLock struct {
 	path string
+	mark *os.File // flock and sticky bit: see dirlock_unix.go
 	stop chan struct{}
 	done chan struct{}
 	log  *slog.Logger
@@ -68,14 +69,21 @@ type heldLock struct {
 func acquire(ctx context.Context, l dirLock, wait time.Duration, clk clock.Clock, log *slog.Logger) (*heldLock, error) {
 	deadline := clk.Now().Add(wait)
 	for {
-		err := os.Mkdir(l.path, 0o700)
+		err := os.Mkdir(l.path, lockDirMode)
 		if err == nil {
-			h := &heldLock{path: l.path, stop: make(chan struct{}), done: make(chan struct{}), log: log}
+			h := &heldLock{path: l.path, mark: markHeld(l.path), stop: make(chan struct{}), done: make(chan struct{}), log: log}
 			go h.keepFresh(clk)
 			return h, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("taking Claude Code's lock %s: %w", l.path, err)
+		}
+		// Left by an aimonitor killed while holding it? Then it is free now.
+		if gone, err := reclaimDead(l.path); err != nil {
+			return nil, fmt.Errorf("removing the lock %s left by a stopped aimonitor: %w", l.path, err)
+		} else if gone {
+			log.Info("removed a Claude Code lock left by an aimonitor process that was stopped while holding it", "path", l.path)
+			continue
 		}
 		st, err := os.Stat(l.path)
 		switch {
@@ -134,9 +142,12 @@ func (h *heldLock) release() {
 	}
 	close(h.stop)
 	<-h.done
+	// Remove before unmarking: while the flock is held nobody may take the
+	// directory for a dead aimonitor's.
 	if err := os.Remove(h.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		h.log.Warn("could not remove a Claude Code lock we held", "path", h.path, "err", err)
 	}
+	unmark(h.mark)
 }
 
 // acquireAll takes locks in order and returns one release for all of them

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/clock"
@@ -370,6 +371,7 @@ func (s *Slot) writeCredentials(ctx context.Context, current, next []byte) error
 		}
 		return nil
 	}
+	removeDeadTemps(resolveLink(path), s.log)
 	if err := paths.WriteFileAtomic(resolveLink(path), next); err != nil {
 		return fmt.Errorf("writing Claude Code's credentials: %w", err)
 	}
@@ -425,6 +427,7 @@ func (s *Slot) setIdentityLocked(ctx context.Context, raw []byte) (prev []byte, 
 	if bytes.Equal(next, data) {
 		return prev, nil
 	}
+	removeDeadTemps(resolveLink(path), s.log)
 	if err := paths.WriteFileAtomic(resolveLink(path), next); err != nil {
 		return nil, fmt.Errorf("writing Claude Code's %s: %w", path, err)
 	}
@@ -465,6 +468,25 @@ func (s *Slot) ReplaceLogin(ctx context.Context, fn func(current []byte) ([]byte
 		return nil, err
 	}
 	return prevIdentity, nil
+}
+
+// removeDeadTemps deletes the temp files paths.WriteFileAtomic leaves next
+// to path when its process is killed before the rename (a credential temp
+// file holds tokens). Call it holding the lock every aimonitor writer of
+// path holds: any such file then belongs to a writer that died.
+func removeDeadTemps(path string, log *slog.Logger) {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+				log.Info("removed a temp file left by an interrupted write", "path", filepath.Join(dir, e.Name()))
+			}
+		}
+	}
 }
 
 // resolveLink follows a symlinked file (dotfile managers link
