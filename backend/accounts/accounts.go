@@ -155,7 +155,12 @@ var (
 // lock takes this process's semaphore and the cross-process flock, waiting
 // at most LockWait.
 func (m *Manager) lock(ctx context.Context) (func(), error) {
-	ctx, cancel := context.WithTimeout(ctx, m.lockWait)
+	return m.lockWithin(ctx, m.lockWait)
+}
+
+// lockWithin is lock with its own bound on the wait.
+func (m *Manager) lockWithin(parent context.Context, wait time.Duration) (func(), error) {
+	ctx, cancel := context.WithTimeout(parent, wait)
 	defer cancel()
 	select {
 	case m.sem <- struct{}{}:
@@ -178,6 +183,9 @@ func (m *Manager) lock(ctx context.Context) (func(), error) {
 		}
 		return nil, fmt.Errorf("taking the account lock %s: %w", m.lockFile, err)
 	}
+	// A switch left unfinished by a process that died holding this lock is
+	// settled before anything else reads or changes a login.
+	m.settleInterrupted(parent)
 	return func() {
 		_ = fl.Unlock()
 		<-m.sem

@@ -123,6 +123,7 @@ func (m *Manager) match(ctx context.Context, st *liveState, all []Account) (*Acc
 // notices switches made outside aimonitor (a /login, another tool) and
 // records them in the audit with trigger "external".
 func (m *Manager) Active(ctx context.Context) (*Live, error) {
+	m.settleIfInterrupted(ctx)
 	st, err := m.readLive(ctx)
 	if err != nil {
 		return nil, err

@@ -93,7 +93,13 @@ func (m *Manager) Switch(ctx context.Context, label, trigger, reason string, pro
 	res := &SwitchResult{To: *target}
 	var from *Account
 	fromLabel := ""
-	err = m.switchLocked(ctx, target, res, &from, &fromLabel, progress)
+	journaled := false
+	err = m.switchLocked(ctx, target, trigger, reason, res, &from, &fromLabel, &journaled, progress)
+	if journaled {
+		// Cleared last, under the lock: until then a crash is settled by
+		// the next process to take the lock (see recover.go).
+		defer m.clearIntent(ctx)
+	}
 	if err != nil {
 		m.audit(ctx, from, target, fromLabel, "", trigger, reason, err)
 		m.log.Debug("switch failed; the previous login stays", "to", target.Label, "trigger", trigger, "err", err)
@@ -117,7 +123,7 @@ func (m *Manager) Switch(ctx context.Context, label, trigger, reason string, pro
 	return res, nil
 }
 
-func (m *Manager) switchLocked(ctx context.Context, target *Account, res *SwitchResult, from **Account, fromLabel *string, progress func(Step)) error {
+func (m *Manager) switchLocked(ctx context.Context, target *Account, trigger, reason string, res *SwitchResult, from **Account, fromLabel *string, journaled *bool, progress func(Step)) error {
 	fail := func(step string, err error) error {
 		progress(Step{Step: step, State: StateFailed, Message: err.Error()})
 		return err
@@ -214,6 +220,10 @@ func (m *Manager) switchLocked(ctx context.Context, target *Account, res *Switch
 	if outgoing != nil && how == MatchIdentity {
 		// Claude Code refreshed (or re-logged) the outgoing account: its
 		// stash holds a spent refresh token, the live slot the good one.
+		// (Unless an interrupted switch left the identity unreliable.)
+		if err := m.identityTrusted(ctx); err != nil {
+			return fail(StepSnapshot, err)
+		}
 		progress(Step{Step: StepSnapshot, State: StateRunning, Message: "saving the refreshed login of " + outgoing.Label})
 		if outgoing.ID == target.ID {
 			// Switching to the account that is live: keep the live login.
@@ -235,6 +245,14 @@ func (m *Manager) switchLocked(ctx context.Context, target *Account, res *Switch
 	}
 
 	progress(Step{Step: StepWrite, State: StateRunning, Message: "writing " + m.slot.Describe() + " and " + m.slot.ConfigPath()})
+	in := switchIntent{To: target.ID, Trigger: trigger, Reason: reason, At: m.clk.Now().UnixMilli()}
+	if outgoing != nil {
+		in.From = outgoing.ID
+	}
+	if err := m.writeIntent(ctx, in); err != nil {
+		return fail(StepWrite, err)
+	}
+	*journaled = true
 	previous := append([]byte(nil), live.blob...)
 	defer clear(previous)
 	prevIdentity, err := m.slot.ReplaceLogin(ctx, func(cur []byte) ([]byte, error) {

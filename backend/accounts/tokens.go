@@ -221,6 +221,9 @@ func (m *Manager) activeToken(ctx context.Context, a *Account, force bool) ([]by
 		return nil, err
 	}
 	defer st.done()
+	if err := m.identityTrusted(ctx); err != nil {
+		return nil, err
+	}
 	if !m.belongsTo(ctx, st, a) {
 		// It stopped being live while we waited.
 		return m.stashTokenLocked(ctx, a, force)
@@ -278,6 +281,9 @@ func (m *Manager) syncStash(ctx context.Context, a *Account, live []byte) {
 		return
 	}
 	defer unlock()
+	if m.identityTrusted(ctx) != nil {
+		return
+	}
 	// Re-read under the lock: only a live login that still is a's may go
 	// into a's stash.
 	st, err := m.readLive(ctx)
