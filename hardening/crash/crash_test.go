@@ -739,3 +739,34 @@ func TestKillInsideTheWrite(t *testing.T) {
 	h.finalChecks()
 	h.report(t, "kill inside the write")
 }
+
+// TestConcurrentSwitches starts several switch processes at once, round
+// after round, while the Claude Code stand-in edits its settings and
+// refreshes its login under its own locks. Every process must succeed (the
+// account lock and Claude Code's locks serialise them), and after every
+// round the files, the token's owner, `list` and Claude Code agree.
+func TestConcurrentSwitches(t *testing.T) {
+	h := newHarness(t, 3)
+	h.claude = world.ClaudeBin(t)
+	rounds := iterations(5, 50)
+	for i := 0; i < rounds; i++ {
+		h.stats.Iterations++
+		stop := make(chan struct{})
+		waitCC := h.claudeCodeLoop(stop, true, h.rng.Uint64())
+		var runs []*run
+		for k := 0; k < 4; k++ {
+			runs = append(runs, h.start("switch", h.labels[h.rng.IntN(len(h.labels))]))
+			h.stats.Concurrent++
+		}
+		for _, r := range runs {
+			if err := h.wait(r, time.Minute); err != nil {
+				t.Fatalf("round %d: a concurrent switch failed (%v):\n%s", i, err, r.output())
+			}
+		}
+		close(stop)
+		waitCC()
+		h.consistent(fmt.Sprintf("round %d", i), i%2 == 0)
+	}
+	h.finalChecks()
+	h.report(t, "concurrent switches")
+}
