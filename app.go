@@ -33,6 +33,7 @@ type App struct {
 	svc  *service.Service
 	opts cli.GUIOptions
 
+	winMu         sync.Mutex // orders window resizes (SetMode, FitHeight)
 	mu            sync.Mutex
 	ctx           context.Context // Wails' context, set at startup
 	mode          string          // "mini" or "panel"

@@ -21,7 +21,10 @@ func (a *App) SetMode(mode string) (string, error) {
 	if mode == "panel" {
 		a.savePosition() // while still in mini mode
 	}
-	// Switch the mode first, so a FitHeight racing in from the old view is ignored.
+	// Switch the mode first, so a FitHeight racing in from the old view is
+	// ignored; winMu keeps the two resizes in order on GTK's queue.
+	a.winMu.Lock()
+	defer a.winMu.Unlock()
 	a.mu.Lock()
 	a.mode = mode
 	h := a.fitHeight
@@ -30,19 +33,25 @@ func (a *App) SetMode(mode string) (string, error) {
 		if h == 0 {
 			h = miniHeight
 		}
-		setDecorated(false)
-		runtime.WindowSetMinSize(ctx, 300, miniMinHeight)
-		runtime.WindowSetSize(ctx, miniWidth, h)
+		a.resize(ctx, false, miniWidth, h, 300, miniMinHeight)
 		a.restorePosition(ctx)
 	} else {
-		setDecorated(true)
-		runtime.WindowSetMinSize(ctx, 640, 480)
-		runtime.WindowSetSize(ctx, panelWidth, panelHeight)
+		a.resize(ctx, true, panelWidth, panelHeight, 640, 480)
 		a.centerOnScreen(panelWidth, panelHeight)
 	}
 	a.applyAlwaysOnTop()
 	runtime.EventsEmit(ctx, EventWindowMode, mode)
 	return mode, nil
+}
+
+// resize sets the frame, minimum size and size in one step where we can.
+func (a *App) resize(ctx context.Context, decorated bool, w, h, minW, minH int) {
+	if haveSetFrame {
+		setFrame(decorated, w, h, minW, minH)
+		return
+	}
+	runtime.WindowSetMinSize(ctx, minW, minH)
+	runtime.WindowSetSize(ctx, w, h)
 }
 
 // applyAlwaysOnTop keeps the mini widget above other windows when the
@@ -106,6 +115,8 @@ func (a *App) FitHeight(height int) error {
 		return nil
 	}
 	h := min(max(height, miniMinHeight), miniMaxHeight)
+	a.winMu.Lock()
+	defer a.winMu.Unlock()
 	a.mu.Lock()
 	mini := a.mode == "mini"
 	same := a.fitHeight == h
@@ -116,7 +127,7 @@ func (a *App) FitHeight(height int) error {
 	if !mini || same {
 		return nil
 	}
-	runtime.WindowSetSize(ctx, miniWidth, h)
+	a.resize(ctx, false, miniWidth, h, 300, miniMinHeight)
 	return nil
 }
 

@@ -2,6 +2,8 @@
 
 package main
 
-// setDecorated is a no-op where we cannot reach the toolkit (tests, and
-// macOS, where the panel keeps the hidden-inset title bar).
-func setDecorated(bool) {}
+// setFrame cannot reach the toolkit here (tests, and macOS, where the panel
+// keeps the hidden-inset title bar); callers size through Wails instead.
+func setFrame(bool, int, int, int, int) {}
+
+const haveSetFrame = false

@@ -168,23 +168,28 @@ func (g *group) stop() {
 	}
 }
 
-// findWindow waits for the visible top-level window titled "aimonitor".
+// findWindow waits for the visible top-level window titled "aimonitor". GTK
+// can own more than one such window (tiny helper windows among them), so the
+// largest is the app's.
 func findWindow(t *testing.T, display string, g *group, limit time.Duration) string {
 	t.Helper()
-	var wid string
 	deadline := time.Now().Add(limit)
-	for wid == "" {
+	for {
 		out, _ := x(display, "xdotool", "search", "--onlyvisible", "--name", "^aimonitor$")
-		if f := strings.Fields(out); len(f) > 0 {
-			wid = f[0]
-			break
+		best, bestArea := "", 0
+		for _, id := range strings.Fields(out) {
+			if w, h := geometry(t, display, id); w*h > bestArea && w >= 100 {
+				best, bestArea = id, w*h
+			}
+		}
+		if best != "" {
+			return best
 		}
 		if g.cmd.ProcessState != nil || time.Now().After(deadline) {
 			t.Fatalf("no aimonitor window within %v; output:\n%s", limit, g.out.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return wid
 }
 
 func xprop(t *testing.T, display, wid string, props ...string) string {

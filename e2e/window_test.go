@@ -17,6 +17,11 @@ func TestMakeDemoOpensWidget(t *testing.T) {
 	env := sandbox(t, display)
 	g := startGroup(t, env, repoRoot(t), "make", "demo")
 	wid := findWindow(t, display, g, 120*time.Second)
+	defer func() {
+		if t.Failed() {
+			t.Log(g.out.String())
+		}
+	}()
 	// The window fits its four demo accounts once their usage arrives.
 	waitFor(t, 30*time.Second, "the widget to grow to its accounts", func() bool {
 		_, h := geometry(t, display, wid)
@@ -70,6 +75,12 @@ func TestDemoWidgetDark(t *testing.T) {
 	env := append(sandbox(t, display), "AIMONITOR_WIDGET_THEME=dark")
 	g := startGroup(t, env, repoRoot(t), "make", "demo")
 	wid := findWindow(t, display, g, 120*time.Second)
+	defer func() {
+		if t.Failed() {
+			screenshot(t, display, "failure-dark.png")
+			t.Log(g.out.String())
+		}
+	}()
 	waitFor(t, 30*time.Second, "the widget to grow to its accounts", func() bool {
 		_, h := geometry(t, display, wid)
 		return h != 420 && h > 300
