@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -99,6 +100,8 @@ func (a *app) seedDemo(ctx context.Context, creds []sim.Credentials) error {
 			return err
 		}
 	}
-	_, err = m.Switch(ctx, demoActive, accounts.TriggerManual, "demo start", nil)
-	return err
+	if _, err := m.Switch(ctx, demoActive, accounts.TriggerManual, "demo start", nil); err != nil {
+		return err
+	}
+	return seedDemoTranscripts(svc.Getenv("HOME"), time.Now())
 }

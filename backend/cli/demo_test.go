@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aimonitor/aimonitor/backend/internal/testbus"
@@ -42,6 +43,10 @@ func TestDemoSeedsAccountsInTheSandbox(t *testing.T) {
 	}
 	if len(labels) != 4 || active != demoActive {
 		t.Fatalf("accounts %v, active %q", labels, active)
+	}
+	r := run(t, env, "tokens", "--json", "--by", "project")
+	if r.code != 0 || !strings.Contains(r.stdout, "webapp") {
+		t.Fatalf("demo transcripts not counted: %+v", r)
 	}
 	if len(apiBase) < 17 || apiBase[:17] != "http://127.0.0.1:" {
 		t.Fatalf("demo is not on the loopback simulator: %q", apiBase)
