@@ -99,9 +99,10 @@ test-frontend: $(NPM_STAMP) $(BINDINGS)
 test-e2e: build
 	@AIMONITOR_REQUIRE_KEYRING=1 go test -count=1 -tags e2e -timeout 15m ./e2e/...
 
-test: setup vet test-go check test-frontend test-e2e package-test ## every test: vet, go test -race, svelte-check, vitest, end-to-end
+test: setup vet test-go check test-frontend test-e2e package-test fuzz-short ## every test: vet, go test -race, svelte-check, vitest, end-to-end
 	@echo "make test: all green"
 
 clean:
 	rm -rf build/bin build/test-artifacts frontend/dist/assets frontend/dist/index.html frontend/wailsjs
 include packaging/package.mk
+include hardening/hardening.mk
