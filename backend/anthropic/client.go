@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aimonitor/aimonitor/backend/jsonbytes"
+
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/clock"
 )
@@ -349,13 +351,13 @@ func decodeTokens(answer, sentRefresh []byte, now time.Time) (*Tokens, error) {
 	defer clear(shape.AccessToken)
 	defer clear(shape.RefreshToken)
 
-	access, err := jsonStringBytes(shape.AccessToken)
+	access, err := jsonbytes.String(shape.AccessToken)
 	if err != nil || len(access) == 0 {
 		clear(access)
 		return nil, malformed("token refresh", errors.New("the answer has no access_token"))
 	}
 	t := &Tokens{AccessToken: access}
-	if rotated, err := jsonStringBytes(shape.RefreshToken); err == nil && len(rotated) > 0 {
+	if rotated, err := jsonbytes.String(shape.RefreshToken); err == nil && len(rotated) > 0 {
 		t.RefreshToken, t.Rotated = rotated, true
 	} else {
 		t.RefreshToken = append([]byte(nil), sentRefresh...)
@@ -380,26 +382,4 @@ func decodeTokens(answer, sentRefresh []byte, now time.Time) (*Tokens, error) {
 		t.OrganizationUUID, t.OrganizationName = shape.Organization.UUID, shape.Organization.Name
 	}
 	return t, nil
-}
-
-// jsonStringBytes returns the contents of a JSON string as a new []byte,
-// without an intermediate string when there are no escapes (tokens never
-// have any). Null or absent gives nil, nil.
-func jsonStringBytes(raw json.RawMessage) ([]byte, error) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
-		return nil, nil
-	}
-	if len(t) < 2 || t[0] != '"' || t[len(t)-1] != '"' {
-		return nil, errors.New("not a string")
-	}
-	inner := t[1 : len(t)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return append([]byte(nil), inner...), nil
-	}
-	var s string
-	if err := json.Unmarshal(t, &s); err != nil {
-		return nil, errors.New("not a string")
-	}
-	return []byte(s), nil
 }

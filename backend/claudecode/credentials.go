@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/aimonitor/aimonitor/backend/jsonbytes"
 )
 
 // OAuthKey is the member of the credential blob that holds the Claude
@@ -87,10 +89,10 @@ func ParseCredentials(blob []byte) (*Credentials, error) {
 		c.Zero()
 		return nil, fmt.Errorf("the credential data is %w (%s.%s has the wrong type)", ErrMalformed, OAuthKey, field)
 	}
-	if c.AccessToken, err = stringBytes(oo.value("accessToken")); err != nil {
+	if c.AccessToken, err = jsonbytes.String(oo.value("accessToken")); err != nil {
 		return fail("accessToken")
 	}
-	if c.RefreshToken, err = stringBytes(oo.value("refreshToken")); err != nil {
+	if c.RefreshToken, err = jsonbytes.String(oo.value("refreshToken")); err != nil {
 		return fail("refreshToken")
 	}
 	if v := bytes.TrimSpace(oo.value("expiresAt")); len(v) > 0 && string(v) != "null" {

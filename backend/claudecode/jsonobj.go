@@ -232,28 +232,6 @@ func deleteMember(data []byte, key string) ([]byte, error) {
 	}
 }
 
-// stringBytes returns the contents of a JSON string value as a new slice,
-// without an intermediate string when there are no escapes (tokens have
-// none). Absent or null gives nil.
-func stringBytes(raw []byte) ([]byte, error) {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
-		return nil, nil
-	}
-	if len(t) < 2 || t[0] != '"' || t[len(t)-1] != '"' {
-		return nil, errors.New("not a string")
-	}
-	inner := t[1 : len(t)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return append([]byte(nil), inner...), nil
-	}
-	var s string
-	if err := json.Unmarshal(t, &s); err != nil {
-		return nil, errors.New("not a string")
-	}
-	return []byte(s), nil
-}
-
 // appendString appends s as a JSON string, byte by byte, so a token never
 // becomes an immutable Go string on its way into a document.
 func appendString(dst, s []byte) []byte {
