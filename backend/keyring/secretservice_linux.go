@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/aimonitor/aimonitor/backend/dbusconn"
+
 	"github.com/godbus/dbus/v5"
 )
 
@@ -273,38 +275,19 @@ func (s *secretService) withSession(ctx context.Context, what string, fn func(*s
 // outlives us) and gives up after CallTimeout even if the other end accepts
 // the socket but never speaks.
 func (s *secretService) connect(ctx context.Context) (*dbus.Conn, error) {
-	if err := ctx.Err(); err != nil {
+	conn, err := dbusconn.Dial(ctx, s.address, s.opts.CallTimeout)
+	switch {
+	case err == nil:
+		return conn, nil
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return nil, fmt.Errorf("keyring: %w", err)
-	}
-	conn, err := dbus.Dial(s.address)
-	if err != nil {
+	case errors.Is(err, dbusconn.ErrNoBus):
 		return nil, fmt.Errorf("keyring: cannot reach the D-Bus session bus (is a desktop session running?): %w", ErrUnavailable)
-	}
-	hctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		err := conn.Auth(nil)
-		if err == nil {
-			err = conn.Hello()
-		}
-		done <- err
-	}()
-	select {
-	case err = <-done:
-	case <-hctx.Done():
-		conn.Close() // unblocks Auth/Hello
-		<-done
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("keyring: %w", ctx.Err())
-		}
+	case errors.Is(err, dbusconn.ErrNoAnswer):
 		return nil, fmt.Errorf("keyring: the D-Bus session bus did not answer within %s: %w", s.opts.CallTimeout, ErrUnavailable)
-	}
-	if err != nil {
-		conn.Close()
+	default:
 		return nil, fmt.Errorf("keyring: the D-Bus session bus refused the connection: %w", ErrUnavailable)
 	}
-	return conn, nil
 }
 
 // errDHNotSupported is the provider declining the DH algorithm, the one

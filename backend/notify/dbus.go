@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aimonitor/aimonitor/backend/dbusconn"
+
 	"github.com/godbus/dbus/v5"
 
 	"github.com/aimonitor/aimonitor/backend/logging"
@@ -184,34 +186,12 @@ func (d *DBus) unavailableLocked(reason string) error {
 	return fmt.Errorf("notify: %w (%s)", ErrUnavailable, reason)
 }
 
-// dial opens a private connection without ever autolaunching a bus (which
-// dbus.ConnectSessionBus would do, leaving a daemon behind), and gives up if
-// the other end accepts the socket but never speaks.
+// dial opens a private connection (see dbusconn: never autolaunches a bus,
+// gives up on a bus that accepts but never answers).
 func dial(ctx context.Context, address string, timeout time.Duration) (*dbus.Conn, error) {
-	conn, err := dbus.Dial(address)
-	if err != nil {
-		return nil, fmt.Errorf("no D-Bus session bus (is a desktop session running?)")
-	}
-	hctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		err := conn.Auth(nil)
-		if err == nil {
-			err = conn.Hello()
-		}
-		done <- err
-	}()
-	select {
-	case err = <-done:
-	case <-hctx.Done():
-		conn.Close() // unblocks Auth/Hello
-		<-done
+	conn, err := dbusconn.Dial(ctx, address, timeout)
+	if errors.Is(err, dbusconn.ErrNoAnswer) {
 		return nil, fmt.Errorf("the D-Bus session bus did not answer within %s", timeout)
 	}
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("the D-Bus session bus refused the connection")
-	}
-	return conn, nil
+	return conn, err
 }
