@@ -141,7 +141,7 @@ func (b *Bus) start(t testing.TB, cmd *exec.Cmd) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", cmd.Path, err)
 	}
-	go cmd.Wait() //nolint:errcheck // reaped; stop kills the group
+	go func() { _ = cmd.Wait() }() // reap it; stop kills the group
 	b.mu.Lock()
 	b.procs = append(b.procs, cmd)
 	b.mu.Unlock()
