@@ -443,6 +443,22 @@ func (h *harness) rotationLost(label string, since int) bool {
 	return true
 }
 
+// stashExpired reports whether a switch to label has to refresh its login
+// first (its saved access token is expired or nearly).
+func (h *harness) stashExpired(label string) bool {
+	h.t.Helper()
+	blob, err := h.w.Stash(h.uuidOf[label])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c, err := claudecode.ParseCredentials(blob)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer c.Zero()
+	return c.ExpiresWithin(time.Now(), 5*time.Minute)
+}
+
 // measure times a few uninterrupted switches.
 func (h *harness) measure() {
 	var took []time.Duration
@@ -542,9 +558,12 @@ func (h *harness) iteration(i int, judge bool) {
 		}
 	}
 	target := targets[h.rng.IntN(len(targets))]
-	expired := h.rng.IntN(3) == 0
-	if expired {
+	if h.rng.IntN(3) == 0 {
 		h.w.ExpireStash(h.uuidOf[target])
+	}
+	// An earlier kill may have left the target's access token expired too.
+	expired := h.stashExpired(target)
+	if expired {
 		h.stats.ExpiredTargets++
 	}
 	logMark := h.w.Sim.Log().Total
