@@ -15,10 +15,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/aimonitor/aimonitor/backend/internal/claudetest"
 
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/clock"
@@ -152,29 +153,8 @@ func diffState(before, after map[string]string) []string {
 	return changed
 }
 
-// claudeBin finds the real Claude Code CLI the way backend/accounts/e2etest
-// does: AIMONITOR_CLAUDE_BIN, else the npm install under .cache/claude-code.
-func claudeBin(t *testing.T) string {
-	t.Helper()
-	candidates := []string{os.Getenv("AIMONITOR_CLAUDE_BIN")}
-	if root, err := filepath.Abs("../.."); err == nil {
-		modules := filepath.Join(root, ".cache", "claude-code", "node_modules")
-		arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
-		candidates = append(candidates,
-			filepath.Join(modules, "@anthropic-ai", "claude-code-"+runtime.GOOS+"-"+arch, "claude"),
-			filepath.Join(modules, ".bin", "claude"))
-	}
-	for _, c := range candidates {
-		if fi, err := os.Stat(c); c != "" && err == nil && !fi.IsDir() {
-			return c
-		}
-	}
-	if os.Getenv("AIMONITOR_REQUIRE_CLAUDE") != "" {
-		t.Fatal("the Claude Code CLI is not installed and AIMONITOR_REQUIRE_CLAUDE is set")
-	}
-	t.Skip("the Claude Code CLI is not installed (npm install --prefix .cache/claude-code @anthropic-ai/claude-code)")
-	return ""
-}
+// claudeBin finds the real Claude Code CLI (see claudetest).
+func claudeBin(t *testing.T) string { return claudetest.Bin(t) }
 
 // claudeSays asks the real Claude Code, offline (in a new network
 // namespace where the machine allows it), which e-mail is logged in.

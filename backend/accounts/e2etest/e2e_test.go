@@ -15,11 +15,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aimonitor/aimonitor/backend/internal/claudetest"
 
 	"github.com/spf13/cobra"
 
@@ -33,39 +34,8 @@ import (
 	"github.com/aimonitor/aimonitor/backend/service"
 )
 
-// RequireClaudeEnv turns a missing Claude Code CLI from a skip into a
-// failure (make test sets it).
-const RequireClaudeEnv = "AIMONITOR_REQUIRE_CLAUDE"
-
-const installHint = "npm install --prefix .cache/claude-code @anthropic-ai/claude-code (at the repository root), or set AIMONITOR_CLAUDE_BIN"
-
-// claudeBin finds the real Claude Code CLI.
-func claudeBin(t *testing.T) string {
-	t.Helper()
-	candidates := []string{os.Getenv("AIMONITOR_CLAUDE_BIN")}
-	if root, err := filepath.Abs("../../.."); err == nil {
-		modules := filepath.Join(root, ".cache", "claude-code", "node_modules")
-		arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
-		// The native binary of the platform package, which npm installs
-		// even when it skips the wrapper's install script; then the wrapper.
-		candidates = append(candidates,
-			filepath.Join(modules, "@anthropic-ai", "claude-code-"+runtime.GOOS+"-"+arch, "claude"),
-			filepath.Join(modules, ".bin", "claude"))
-	}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
-			return c
-		}
-	}
-	if os.Getenv(RequireClaudeEnv) != "" {
-		t.Fatalf("the Claude Code CLI is not installed and %s is set: %s", RequireClaudeEnv, installHint)
-	}
-	t.Skipf("the Claude Code CLI is not installed: %s", installHint)
-	return ""
-}
+// claudeBin finds the real Claude Code CLI (see claudetest).
+func claudeBin(t *testing.T) string { return claudetest.Bin(t) }
 
 // env is one test's world: HOME, a keyring bus, the simulator.
 type env struct {

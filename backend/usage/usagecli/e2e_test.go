@@ -11,11 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aimonitor/aimonitor/backend/internal/claudetest"
 
 	"github.com/spf13/cobra"
 
@@ -31,29 +32,8 @@ import (
 	"github.com/aimonitor/aimonitor/backend/usage/usagecli"
 )
 
-// claudeBin finds the real Claude Code CLI the Makefile installs; without
-// it the test skips unless AIMONITOR_REQUIRE_CLAUDE is set.
-func claudeBin(t *testing.T) string {
-	t.Helper()
-	candidates := []string{os.Getenv("AIMONITOR_CLAUDE_BIN")}
-	if root, err := filepath.Abs("../../.."); err == nil {
-		modules := filepath.Join(root, ".cache", "claude-code", "node_modules")
-		arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
-		candidates = append(candidates,
-			filepath.Join(modules, "@anthropic-ai", "claude-code-"+runtime.GOOS+"-"+arch, "claude"),
-			filepath.Join(modules, ".bin", "claude"))
-	}
-	for _, c := range candidates {
-		if fi, err := os.Stat(c); c != "" && err == nil && !fi.IsDir() {
-			return c
-		}
-	}
-	if os.Getenv("AIMONITOR_REQUIRE_CLAUDE") != "" {
-		t.Fatal("the Claude Code CLI is not installed and AIMONITOR_REQUIRE_CLAUDE is set (make test installs it)")
-	}
-	t.Skip("the Claude Code CLI is not installed (npm install --prefix .cache/claude-code @anthropic-ai/claude-code)")
-	return ""
-}
+// claudeBin finds the real Claude Code CLI (see claudetest).
+func claudeBin(t *testing.T) string { return claudetest.Bin(t) }
 
 // world is a user's machine: a temporary HOME, a real keyring on a private
 // bus, the simulator on a fake clock, and the real Claude Code CLI.
