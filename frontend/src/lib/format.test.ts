@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { formatCents, formatCount, formatDuration, formatPct, levelOf, parseTime, resetsIn } from './format';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { formatCents, formatClock, formatCount, formatDuration, formatPct, levelOf, parseTime, resetsIn } from './format';
 
 describe('format', () => {
   it('formats durations the way people say them', () => {
@@ -38,5 +38,37 @@ describe('format', () => {
     expect(formatCents(500, 'XXX-not-a-currency')).toBe('5.00 XXX-not-a-currency');
     expect(formatCount(1_234_567)).toBe('1.2 M');
     expect(formatCount(999)).toBe('999');
+  });
+
+  describe('formatClock', () => {
+    afterEach(() => vi.unstubAllGlobals());
+    const now = new Date(2026, 10, 28, 9, 0).getTime(); // a Saturday, local time
+    it('shows the time today, weekday and time within a week, a date beyond', () => {
+      const today = new Date(2026, 10, 28, 15, 40);
+      const tuesday = new Date(2026, 11, 1, 15, 40);
+      const later = new Date(2027, 0, 20, 15, 40);
+      const hm = { hour: '2-digit', minute: '2-digit' } as const;
+      expect(formatClock(today.toISOString(), now, 'en-GB')).toBe(today.toLocaleTimeString('en-GB', hm));
+      expect(formatClock(tuesday.toISOString(), now, 'en-GB')).toBe(
+        `${tuesday.toLocaleDateString('en-GB', { weekday: 'short' })} ${tuesday.toLocaleTimeString('en-GB', hm)}`,
+      );
+      expect(formatClock(later.toISOString(), now, 'en-GB')).toBe(later.toLocaleDateString('en-GB', { month: 'short', day: 'numeric' }));
+      expect(formatClock('garbage', now)).toBe('');
+    });
+    it('builds each formatter once, however many rows and ticks use it', () => {
+      const Real = Intl.DateTimeFormat;
+      let built = 0;
+      class Counting extends Real {
+        constructor(...args: ConstructorParameters<typeof Real>) {
+          super(...args);
+          built++;
+        }
+      }
+      vi.stubGlobal('Intl', { ...Intl, DateTimeFormat: Counting });
+      const at = new Date(2026, 10, 28, 16, 5).toISOString();
+      for (let i = 0; i < 50; i++) formatClock(at, now + i * 15_000, 'de-DE');
+      vi.unstubAllGlobals();
+      expect(built).toBe(1);
+    });
   });
 });

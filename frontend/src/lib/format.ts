@@ -29,17 +29,31 @@ export function resetsIn(iso: string | null | undefined, now: number): string {
   return ms <= 0 ? 'resetting now' : `resets in ${formatDuration(ms)}`;
 }
 
+// Building an Intl formatter loads ICU data and costs far more than using
+// one, and the widget formats a clock per row on every tick: keep one per
+// (locale, options) for the life of the page.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(locale: string | undefined, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale ?? ''}|${JSON.stringify(opts)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** "15:40" today, "Tue 15:40" within a week, else a short date. */
 export function formatClock(iso: string | null | undefined, now: number, locale?: string): string {
   const d = parseTime(iso);
   if (!d) return '';
-  const time = d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+  const time = dateFormat(locale, { hour: '2-digit', minute: '2-digit' }).format(d);
   const sameDay = new Date(now).toDateString() === d.toDateString();
   if (sameDay) return time;
   if (Math.abs(d.getTime() - now) < 6 * 86400_000) {
-    return `${d.toLocaleDateString(locale, { weekday: 'short' })} ${time}`;
+    return `${dateFormat(locale, { weekday: 'short' }).format(d)} ${time}`;
   }
-  return d.toLocaleDateString(locale, { month: 'short', day: 'numeric' });
+  return dateFormat(locale, { month: 'short', day: 'numeric' }).format(d);
 }
 
 /** 81.46 → "81 %"; values are clamped to 0..100 and never NaN. */
