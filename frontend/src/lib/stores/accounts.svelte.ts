@@ -26,7 +26,10 @@ export interface AccountsEvents {
 export const UNDO_MS = 6000;
 
 export class AccountsStore {
-  status = $state<Status | null>(null);
+  // Raw, not deeply reactive: a status is replaced whole on every event, and
+  // rows compare account objects by identity (see reuseUnchanged). Deep
+  // proxies would add a signal per field of every account for nothing.
+  status = $state.raw<Status | null>(null);
   loading = $state(true);
   error = $state<string | null>(null);
   /** The label being switched to, while a switch runs. */
@@ -172,7 +175,8 @@ export class AccountsStore {
   // The status event confirms a switch a moment later; show it at once.
   #markActive(label: string): void {
     if (!this.status) return;
-    for (const a of this.status.accounts) a.active = a.label === label;
+    const accounts = this.status.accounts.map((a) => (a.active === (a.label === label) ? a : { ...a, active: !a.active }));
+    this.status = { ...this.status, accounts };
   }
 }
 
