@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"sync"
 
 	"github.com/wailsapp/wails/v2"
@@ -56,6 +58,9 @@ func newApp(svc *service.Service, opts cli.GUIOptions) *App {
 }
 
 func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) error {
+	if err := applyWidgetMemoryDefaults(os.Getenv, os.Setenv, debug.SetGCPercent); err != nil {
+		return fmt.Errorf("preparing the window: %w", err)
+	}
 	app := newApp(svc, opts)
 	cfg := svc.Config()
 	w, h := miniWidth, miniHeight
