@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,7 @@ func TestMakeDemoOpensWidget(t *testing.T) {
 		t.Errorf("widget geometry %dx%d, want 340 wide and at most 560 high", w, h)
 	}
 	screenshot(t, display, "widget-mini.png")
+	checkWebKitRunsWithoutJIT(t, display, wid)
 
 	// Click the expand button (top-right of the header).
 	if out, err := x(display, "xdotool", "mousemove", "--window", wid, "290", "21", "click", "1"); err != nil {
@@ -91,4 +93,50 @@ func TestDemoWidgetDark(t *testing.T) {
 		t.Errorf("dark widget is not always on top:\n%s", props)
 	}
 	screenshot(t, display, "widget-mini-dark.png")
+}
+
+// The widget turns JavaScriptCore's JIT off to stay small (app_memory.go);
+// this proves the setting reaches the WebKit web process that runs our page.
+func checkWebKitRunsWithoutJIT(t *testing.T, display, wid string) {
+	t.Helper()
+	fields := strings.Fields(xprop(t, display, wid, "_NET_WM_PID"))
+	if len(fields) == 0 {
+		t.Fatal("the window has no _NET_WM_PID")
+	}
+	pid := fields[len(fields)-1]
+	web := ""
+	for _, child := range descendants(pid) {
+		if comm, _ := os.ReadFile("/proc/" + child + "/comm"); strings.HasPrefix(string(comm), "WebKitWebProces") {
+			web = child
+		}
+	}
+	if web == "" {
+		t.Fatalf("no WebKit web process under the window's process %s", pid)
+	}
+	environ, err := os.ReadFile("/proc/" + web + "/environ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Split(string(environ), "\x00"), "JSC_useJIT=false") {
+		t.Errorf("the WebKit web process (pid %s) runs without JSC_useJIT=false", web)
+	}
+}
+
+// descendants lists every process below pid.
+func descendants(pid string) []string {
+	var out []string
+	queue := []string{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		tasks, _ := os.ReadDir("/proc/" + p + "/task")
+		for _, task := range tasks {
+			b, _ := os.ReadFile("/proc/" + p + "/task/" + task.Name() + "/children")
+			for _, c := range strings.Fields(string(b)) {
+				out = append(out, c)
+				queue = append(queue, c)
+			}
+		}
+	}
+	return out
 }
