@@ -85,7 +85,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 			return nil, fmt.Errorf("could not look up %s: %w", host, err)
 		}
 		if len(addrs) == 0 {
-			return nil, fmt.Errorf("could not look up %s: no addresses", host)
+			return nil, fmt.Errorf("could not look up %s: %w", host, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true})
 		}
 	}
 	if loopbackOnly {
