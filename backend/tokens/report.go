@@ -504,6 +504,9 @@ type switchPoint struct {
 	Label string
 }
 
+// Old switch_log rows are pruned (backend/usage/retention.go) except the
+// successful switches that changed the account, which is all accountAt
+// needs: reading more here means revisiting that rule.
 func loadSwitches(conn *sqlite.Conn) ([]switchPoint, error) {
 	var out []switchPoint
 	stmt := conn.Prep(`SELECT ts, to_label FROM switch_log WHERE ok = 1 ORDER BY ts, id`)

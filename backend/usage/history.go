@@ -19,7 +19,8 @@ import (
 // 7-day window and a billing month of history are always there.
 const Retention = 35 * 24 * time.Hour
 
-// pruneEvery spaces the DELETEs that enforce Retention.
+// pruneEvery spaces the DELETEs that enforce Retention (and LogRetention:
+// the audits are pruned in the same pass, see retention.go).
 const pruneEvery = time.Hour
 
 // History reads and writes usage samples and the shared polling state.
@@ -63,7 +64,8 @@ func nullableResets(w *anthropic.Window) any {
 }
 
 // Insert stores a sample (replacing one of the same account and millisecond)
-// and, at most once an hour, drops samples older than Retention.
+// and, at most once an hour, drops samples older than Retention and audit
+// rows past LogRetention.
 func (h *History) Insert(ctx context.Context, s Sample) error {
 	return h.db.Write(ctx, func(conn *sqlite.Conn) error {
 		if err := insertSample(conn, s); err != nil {
@@ -105,7 +107,12 @@ func (h *History) maybePrune(conn *sqlite.Conn, now time.Time) error {
 	if !due {
 		return nil
 	}
-	_, err := prune(conn, now.Add(-Retention))
+	// Samples and audits go in the sample's transaction: a pass that fails
+	// part-way is rolled back whole, so it deletes nothing at all.
+	if _, err := prune(conn, now.Add(-Retention)); err != nil {
+		return err
+	}
+	_, err := pruneLogs(conn, now)
 	return err
 }
 
