@@ -25,6 +25,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/backend/egress"
 )
 
 const (
@@ -140,9 +141,10 @@ func (c *Client) getJSON(ctx context.Context, endpoint, path string, accessToken
 // do sends req and returns the body of a 2xx answer. For other statuses it
 // returns an *Error whose kind comes from classify.
 func (c *Client) do(req *http.Request, endpoint string, classify func(status int, errType string) error) ([]byte, error) {
+	start := time.Now() // real time, not c.clock: it measures the wait a timeout reports
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: c.explain(req.Context(), err)}
+		return nil, &Error{Kind: ErrNetwork, Endpoint: endpoint, Err: egress.Unreachable(req, time.Since(start), err)}
 	}
 	defer resp.Body.Close()
 
@@ -160,22 +162,13 @@ func (c *Client) do(req *http.Request, endpoint string, classify func(status int
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
 	if err != nil {
 		clear(body)
-		return nil, &Error{Kind: ErrNetwork, Endpoint: endpoint, Status: resp.StatusCode, Err: fmt.Errorf("reading the answer: %w", c.explain(req.Context(), err))}
+		return nil, &Error{Kind: ErrNetwork, Endpoint: endpoint, Status: resp.StatusCode, Err: egress.Interrupted(req, time.Since(start), err)}
 	}
 	if len(body) > MaxBodyBytes {
 		clear(body)
 		return nil, &Error{Kind: ErrMalformed, Endpoint: endpoint, Status: resp.StatusCode, Err: fmt.Errorf("the answer is larger than %d KiB", MaxBodyBytes>>10)}
 	}
 	return body, nil
-}
-
-// explain prefixes a timeout with words a user understands; the original
-// error stays wrapped for errors.Is.
-func (c *Client) explain(ctx context.Context, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("no answer in time: %w", err)
-	}
-	return err
 }
 
 // errorType finds the machine-readable code in the two error shapes

@@ -273,9 +273,9 @@ func TestErrorClasses(t *testing.T) {
 			setup: func(e *env, c sim.Credentials) { refresh(e, c) }},
 		{name: "refresh after revoke", call: refresh, kind: anthropic.ErrRefreshDead, status: 400,
 			setup: func(e *env, c sim.Credentials) { e.sim.RevokeLogin(c.Identity.AccountUUID) }},
-		{name: "hang", call: usage, kind: anthropic.ErrNetwork, contains: "deadline exceeded",
+		{name: "hang", call: usage, kind: anthropic.ErrNetwork, contains: ": no answer within 0.",
 			setup: fault(sim.Fault{Kind: sim.FaultHang, Delay: 10 * time.Second})},
-		{name: "slow body past the deadline", call: usage, kind: anthropic.ErrNetwork,
+		{name: "slow body past the deadline", call: usage, kind: anthropic.ErrNetwork, contains: " broke off: it did not finish within 0.",
 			setup: fault(sim.Fault{Kind: sim.FaultSlowBody, Delay: 50 * time.Millisecond})},
 	}
 	for _, tc := range cases {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/aimonitor/aimonitor/backend/egress"
 )
 
 // Kinds of failure the rest of the app acts on. Match them with errors.Is;
@@ -28,9 +30,11 @@ var (
 	// ErrUnexpectedStatus: any other HTTP status (e.g. 404, a 400 that is not
 	// invalid_grant).
 	ErrUnexpectedStatus = errors.New("Anthropic answered with an unexpected status")
-	// ErrNetwork: no answer at all (DNS, connection, timeout, egress refusal).
-	// The underlying error is wrapped, so errors.Is(err, egress.ErrNotAllowed)
-	// and errors.Is(err, context.DeadlineExceeded) still work.
+	// ErrNetwork: no answer at all (DNS, connection, timeout, egress refusal),
+	// or an answer that broke off. The cause is an *egress.NoAnswerError,
+	// which says it in words and wraps the transport's error, so
+	// errors.Is(err, egress.ErrNotAllowed) and
+	// errors.Is(err, context.DeadlineExceeded) still work.
 	ErrNetwork = errors.New("could not reach Anthropic")
 )
 
@@ -68,6 +72,13 @@ func (e *Error) Error() string {
 	b.WriteString("anthropic ")
 	b.WriteString(e.Endpoint)
 	b.WriteString(": ")
+	var noAnswer *egress.NoAnswerError
+	if e.Kind == ErrNetwork && errors.As(e.Err, &noAnswer) {
+		// It names the host and what happened; the kind's words and a
+		// status of an answer that broke off would only repeat it.
+		b.WriteString(noAnswer.Error())
+		return b.String()
+	}
 	b.WriteString(e.Kind.Error())
 	if e.Status != 0 {
 		fmt.Fprintf(&b, " (HTTP %d", e.Status)
