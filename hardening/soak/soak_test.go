@@ -222,7 +222,7 @@ func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 // (long enough that pruning has to work) and compares the end with the
 // state right after the retention period was first filled: the samples
 // stop growing, the database grows by at most a few KB a day (the switch
-// and auto-swap audits, which are kept), and the heap and the goroutines
+// and auto-swap audits, kept for 90 days, longer than this run), and the heap and the goroutines
 // stay flat.
 func TestDaemonMonthsStayBounded(t *testing.T) {
 	// The short run polls at the longest gap the config allows (1 h; sooner
