@@ -18,6 +18,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
+	"github.com/aimonitor/aimonitor/backend/egress"
 )
 
 // DefaultReleasesURL is the list for buildinfo.ReleasesRepo.
@@ -124,9 +125,10 @@ func (c *Checker) Check(ctx context.Context, current string, cache Cache) (Resul
 	if cache.ETag != "" {
 		req.Header.Set("If-None-Match", cache.ETag)
 	}
+	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return Result{}, cache, fmt.Errorf("update: could not reach GitHub: %w", err)
+		return Result{}, cache, fmt.Errorf("update: %w", egress.Unreachable(req, time.Since(start), err))
 	}
 	defer resp.Body.Close()
 
@@ -147,7 +149,7 @@ func (c *Checker) Check(ctx context.Context, current string, cache Cache) (Resul
 
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return Result{}, cache, fmt.Errorf("update: reading the releases list: %w", err)
+		return Result{}, cache, fmt.Errorf("update: %w", egress.Interrupted(req, time.Since(start), err))
 	}
 	if len(body) > maxBody {
 		return Result{}, cache, fmt.Errorf("update: the releases list is larger than %d MiB", maxBody>>20)

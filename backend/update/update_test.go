@@ -2,10 +2,17 @@ package update_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,5 +228,127 @@ func TestNewValidates(t *testing.T) {
 	}
 	if got := update.DefaultReleasesURL(); !strings.HasPrefix(got, "https://api.github.com/repos/") || !strings.HasSuffix(got, "/releases") {
 		t.Errorf("default URL %q", got)
+	}
+}
+
+type failingResolver struct{}
+
+func (failingResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// A failed fetch says in words which host did not answer and why, with the
+// cause still wrapped; never Go's request line (the URL) or dialer wording.
+func TestUnreachableInWords(t *testing.T) {
+	listen := func(t *testing.T, handle func(net.Conn)) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		t.Cleanup(func() { close(done); l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					if handle != nil {
+						handle(c)
+					}
+					<-done
+					c.Close()
+				}()
+			}
+		}()
+		return l.Addr().String()
+	}
+	cases := []struct {
+		name     string
+		url      func(t *testing.T) string // the releases URL
+		resolver egress.Resolver
+		// want is the message ({host}: the URL's host:port), or its start
+		// when wantEnd is set (a timeout's seconds come between).
+		want, wantEnd string
+		is            func(error) bool
+	}{
+		{name: "refused", url: func(t *testing.T) string {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Close()
+			return "http://" + l.Addr().String() + "/releases?per_page=30"
+		}, want: "update: could not reach {host}: the connection was refused — check your network or firewall",
+			is: func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }},
+		{name: "no answer", url: func(t *testing.T) string { return "http://" + listen(t, nil) + "/releases" },
+			want: "update: could not reach {host}: no answer within 0.", wantEnd: " s — check your network, or try again later",
+			is: func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }},
+		{name: "answer stalls", url: func(t *testing.T) string {
+			return "http://" + listen(t, func(c net.Conn) {
+				c.Read(make([]byte, 4096))
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n[")
+			}) + "/releases"
+		}, want: "update: the answer from {host} broke off: it did not finish within 0.", wantEnd: " s — check your network, or try again later",
+			is: func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }},
+		{name: "untrusted certificate", url: func(t *testing.T) string {
+			srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			return srv.URL + "/releases"
+		}, want: "update: could not reach {host}: its certificate is not trusted — something on your network may be intercepting secure connections",
+			is: func(err error) bool {
+				var ce *tls.CertificateVerificationError
+				return errors.As(err, &ce)
+			}},
+		{name: "name not resolved", url: func(*testing.T) string { return update.DefaultReleasesURL() }, resolver: failingResolver{},
+			want: "update: could not reach api.github.com: the name could not be looked up — are you offline?",
+			is: func(err error) bool {
+				var de *net.DNSError
+				return errors.As(err, &de)
+			}},
+		{name: "egress refusal", url: func(*testing.T) string { return "https://exfil.invalid/releases" },
+			want: `update: egress: host "exfil.invalid" is not allowed (only api.anthropic.com, platform.claude.com, api.github.com, or loopback for test overrides)`,
+			is:   func(err error) bool { return errors.Is(err, egress.ErrNotAllowed) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := tc.url(t)
+			policy := egress.DefaultPolicy()
+			if p, err := egress.PolicyFromOverrides("", "", raw); err == nil {
+				policy = p
+			}
+			var opts []egress.Option
+			if tc.resolver != nil {
+				opts = append(opts, egress.WithResolver(tc.resolver))
+			}
+			c, err := update.New(egress.NewClient(policy, opts...), update.WithReleasesURL(raw), update.WithTimeout(200*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prior := update.Cache{ETag: `"old"`}
+			_, got, err := c.Check(context.Background(), "v1.0.0", prior)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			u, _ := url.Parse(raw)
+			msg, want := err.Error(), strings.ReplaceAll(tc.want, "{host}", u.Host)
+			if tc.wantEnd == "" && msg != want || tc.wantEnd != "" && !(strings.HasPrefix(msg, want) && strings.HasSuffix(msg, tc.wantEnd)) {
+				t.Errorf("message\n got %q\nwant %q…%q", msg, want, tc.wantEnd)
+			}
+			if !tc.is(err) {
+				t.Errorf("errors.Is/As no longer see the cause of %q", msg)
+			}
+			for _, goWords := range []string{`Get "`, "dial tcp", "://", "/releases", "per_page", "deadline exceeded", "\n"} {
+				if strings.Contains(msg, goWords) {
+					t.Errorf("message %q shows %q", msg, goWords)
+				}
+			}
+			if got != prior {
+				t.Errorf("cache changed on error: %+v", got)
+			}
+		})
 	}
 }
