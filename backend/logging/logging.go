@@ -135,6 +135,10 @@ type Options struct {
 	Stderr io.Writer // defaults to os.Stderr; nil-safe
 	File   string    // optional log file, created 0600
 	JSON   bool
+	// Quiet keeps Stderr to warnings and errors; File still gets Level.
+	// One-shot commands set it: what they print is their result, and INFO
+	// records would bury it (or, for a failing command, repeat its error).
+	Quiet bool
 }
 
 // New returns a redacting logger writing to Stderr and, if set, File. The
@@ -144,6 +148,18 @@ func New(o Options) (*slog.Logger, func() error, error) {
 	if w == nil {
 		w = os.Stderr
 	}
+	handler := func(w io.Writer, level slog.Level) slog.Handler {
+		ho := &slog.HandlerOptions{Level: level}
+		if o.JSON {
+			return slog.NewJSONHandler(w, ho)
+		}
+		return slog.NewTextHandler(w, ho)
+	}
+	stderrLevel := o.Level
+	if o.Quiet {
+		stderrLevel = max(o.Level, slog.LevelWarn)
+	}
+	base := handler(w, stderrLevel)
 	closeFn := func() error { return nil }
 	if o.File != "" {
 		if err := paths.CreatePrivate(o.File); err != nil {
@@ -153,13 +169,8 @@ func New(o Options) (*slog.Logger, func() error, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("logging: %w", err)
 		}
-		w = io.MultiWriter(w, f)
+		base = slog.NewMultiHandler(base, handler(f, o.Level))
 		closeFn = f.Close
-	}
-	ho := &slog.HandlerOptions{Level: o.Level}
-	var base slog.Handler = slog.NewTextHandler(w, ho)
-	if o.JSON {
-		base = slog.NewJSONHandler(w, ho)
 	}
 	return slog.New(NewHandler(base)), closeFn, nil
 }

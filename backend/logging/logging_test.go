@@ -93,6 +93,50 @@ func TestRedactKeepsOrdinaryText(t *testing.T) {
 	}
 }
 
+// A one-shot command's terminal gets warnings and errors only; the log file
+// keeps the configured level, and both are still redacted.
+func TestQuietKeepsStderrToWarnings(t *testing.T) {
+	for _, json := range []bool{false, true} {
+		var stderr bytes.Buffer
+		file := filepath.Join(t.TempDir(), "aimonitor.log")
+		log, closeFn, err := New(Options{Level: slog.LevelInfo, Stderr: &stderr, File: file, JSON: json, Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Debug("debug detail")
+		log.With("account", "work").Info("usage: request failed", "err", "Bearer "+opaque)
+		log.Warn("could not record the last use")
+		closeFn()
+		fileData, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := stderr.String()
+		if strings.Contains(out, "request failed") || strings.Contains(out, "debug detail") || !strings.Contains(out, "could not record the last use") {
+			t.Errorf("json=%v stderr:\n%s", json, out)
+		}
+		got := string(fileData)
+		if !strings.Contains(got, "usage: request failed") || !strings.Contains(got, "work") || !strings.Contains(got, "could not record") || strings.Contains(got, "debug detail") {
+			t.Errorf("json=%v file:\n%s", json, got)
+		}
+		if strings.Contains(got, opaque) || !strings.Contains(got, Mask) {
+			t.Errorf("json=%v file not redacted:\n%s", json, got)
+		}
+	}
+
+	// Quiet never lowers the level: at error, a warning stays out too.
+	var stderr bytes.Buffer
+	log, _, err := New(Options{Level: slog.LevelError, Stderr: &stderr, Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Warn("a warning")
+	log.Error("an error")
+	if out := stderr.String(); strings.Contains(out, "a warning") || !strings.Contains(out, "an error") {
+		t.Errorf("level error, quiet: %s", out)
+	}
+}
+
 func TestParseLevel(t *testing.T) {
 	for in, want := range map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError} {
 		if got, err := ParseLevel(in); err != nil || got != want {
