@@ -54,7 +54,18 @@ func (e *ExitError) Unwrap() error { return e.Err }
 type app struct {
 	deps  Deps
 	debug bool
-	svc   *service.Service
+	// untilStopped: the running command is one of runsUntilStopped.
+	untilStopped bool
+	svc          *service.Service
+}
+
+// runsUntilStopped are the commands that keep running (the window, the
+// daemon). Their INFO records are the account of what they did, so stderr
+// gets log.level. Every other command is one-shot: it prints its result or
+// one error line, and its INFO records go only to the log file (log.file),
+// or to stderr with --debug.
+var runsUntilStopped = map[string]bool{
+	"aimonitor": true, "aimonitor widget": true, "aimonitor demo": true, "aimonitor daemon": true,
 }
 
 // service builds the per-process service on first use.
@@ -62,7 +73,7 @@ func (a *app) service() (*service.Service, error) {
 	if a.svc != nil {
 		return a.svc, nil
 	}
-	svc, err := service.New(service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug})
+	svc, err := service.New(service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug, OneShot: !a.untilStopped})
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +144,11 @@ Run it without arguments to open the widget.`,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runGUI(cmd.Context(), GUIOptions{Expanded: expanded})
+		},
+		// No subcommand sets its own PersistentPreRun, so this one runs
+		// for every command, before anything builds the service.
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			a.untilStopped = runsUntilStopped[cmd.CommandPath()]
 		},
 	}
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")

@@ -26,6 +26,9 @@ type Options struct {
 	Stderr  io.Writer // os.Stderr when nil
 	GOOS    string    // runtime.GOOS when empty
 	Debug   bool      // force debug logging (still redacted)
+	// OneShot: a command that prints its result and exits. Its stderr gets
+	// only warnings and errors, unless Debug; the log file keeps log.level.
+	OneShot bool
 }
 
 // Service is one process's view of aimonitor's state.
@@ -68,7 +71,7 @@ func New(o Options) (*Service, error) {
 	if o.Debug {
 		level = slog.LevelDebug
 	}
-	lo := logging.Options{Level: level, Stderr: o.Stderr}
+	lo := logging.Options{Level: level, Stderr: o.Stderr, Quiet: o.OneShot && !o.Debug}
 	if cfg.Log.File {
 		lo.File = p.LogFile
 	}
