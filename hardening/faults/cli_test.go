@@ -71,6 +71,10 @@ func lastLine(t *testing.T, r world.Result) string {
 		if !strings.HasPrefix(l, "time=") {
 			t.Fatalf("stderr holds more than log records and the message:\n%s", r.Stderr)
 		}
+		// A one-shot command's INFO records go to the log file only.
+		if strings.Contains(l, " level=INFO ") || strings.Contains(l, " level=DEBUG ") {
+			t.Fatalf("stderr holds INFO records before the message:\n%s", r.Stderr)
+		}
 		checkMessage(t, l)
 	}
 	return last
@@ -131,7 +135,7 @@ func TestCLIRefreshFaultMatrix(t *testing.T) {
 			want{1, "needs a new login", 1, 1, true, false}},
 		{"connection refused", func(w *world.World, _ map[string]string) {
 			w.Environ = append(w.Environ, "AIMONITOR_API_BASE="+closedAddress(t))
-		}, want{1, "could not reach Anthropic", 0, 0, false, false}},
+		}, want{1, "the connection was refused — check your network", 0, 0, false, false}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -215,7 +219,7 @@ func TestCLISwitchRefreshFaultMatrix(t *testing.T) {
 		{name: "refresh huge body", fault: &sim.Fault{Kind: sim.FaultHugeBody, Endpoint: sim.EndpointToken}, msg: "larger than"},
 		{name: "refresh malformed JSON", fault: &sim.Fault{Kind: sim.FaultMalformedJSON, Endpoint: sim.EndpointToken}, msg: "cannot read", loginLost: true},
 		{name: "refresh invalid_grant", revoke: true, msg: "has expired or was revoked"},
-		{name: "token endpoint refused", msg: "could not reach Anthropic"},
+		{name: "token endpoint refused", msg: "anthropic token refresh: could not reach 127.0.0.1:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

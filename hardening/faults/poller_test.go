@@ -226,9 +226,9 @@ func TestPollerFaultMatrix(t *testing.T) {
 		{name: "429 Retry-After 7200", label: "work", setup: fault(throttle("7200")), minUsage: 1, maxUsage: 1, cooldown: true, kind: usage.KindThrottled, msg: "rate limited"},
 		{name: "500", label: "work", setup: fault(sim.Fault{Kind: sim.FaultServerError, Endpoint: sim.EndpointUsage}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindServer, msg: "server error"},
 		{name: "529 overloaded", label: "home", setup: fault(sim.Fault{Kind: sim.FaultServerError, Endpoint: sim.EndpointUsage, Status: 529}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindServer, msg: "server error"},
-		{name: "connection refused", label: "work", setup: nil, minUsage: 0, maxUsage: 0, kind: usage.KindNetwork, msg: "could not reach Anthropic"},
-		{name: "timeout (no answer)", label: "work", setup: fault(sim.Fault{Kind: sim.FaultHang, Endpoint: sim.EndpointUsage, Delay: 3 * time.Second}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindNetwork, msg: "no answer in time"},
-		{name: "slow body", label: "work", setup: fault(sim.Fault{Kind: sim.FaultSlowBody, Endpoint: sim.EndpointUsage, Delay: 100 * time.Millisecond}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindNetwork, msg: "could not reach Anthropic"},
+		{name: "connection refused", label: "work", setup: nil, minUsage: 0, maxUsage: 0, kind: usage.KindNetwork, msg: "the connection was refused — check your network"},
+		{name: "timeout (no answer)", label: "work", setup: fault(sim.Fault{Kind: sim.FaultHang, Endpoint: sim.EndpointUsage, Delay: 3 * time.Second}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindNetwork, msg: "no answer within"},
+		{name: "slow body", label: "work", setup: fault(sim.Fault{Kind: sim.FaultSlowBody, Endpoint: sim.EndpointUsage, Delay: 100 * time.Millisecond}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindNetwork, msg: "broke off: it did not finish within"},
 		{name: "huge body", label: "work", setup: fault(sim.Fault{Kind: sim.FaultHugeBody, Endpoint: sim.EndpointUsage}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindMalformed, msg: "cannot read"},
 		{name: "malformed JSON", label: "home", setup: fault(sim.Fault{Kind: sim.FaultMalformedJSON, Endpoint: sim.EndpointUsage}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindMalformed, msg: "cannot read"},
 		{name: "wrong shape", label: "work", setup: fault(sim.Fault{Kind: sim.FaultWrongShape, Endpoint: sim.EndpointUsage}), minUsage: 3, maxUsage: backoffMax, kind: usage.KindMalformed, msg: "cannot read"},
@@ -250,7 +250,7 @@ func TestPollerFaultMatrix(t *testing.T) {
 		{name: "401, refresh times out", label: "home", setup: func(w *pollWorld) {
 			w.sim.ExpireAccessTokens(w.uuids["home"])
 			fault(sim.Fault{Kind: sim.FaultHang, Endpoint: sim.EndpointToken, Delay: 3 * time.Second})(w)
-		}, minUsage: 3, maxUsage: backoffMax, maxToken: backoffMax, kind: usage.KindNetwork, msg: "token refresh: could not reach Anthropic"},
+		}, minUsage: 3, maxUsage: backoffMax, maxToken: backoffMax, kind: usage.KindNetwork, msg: "token refresh: could not reach 127.0.0.1:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
