@@ -416,7 +416,7 @@ func (sess *ssSessionConn) unlock(ctx context.Context, objects []dbus.ObjectPath
 	if prompt == noPrompt {
 		return unlocked, nil
 	}
-	sess.ss.opts.Logger.Info("the keyring is locked; asking you to unlock it")
+	sess.ss.opts.Logger.Warn("the keyring is locked; asking you to unlock it")
 	result, dismissed, err := sess.prompt(ctx, prompt)
 	if err != nil || dismissed {
 		return nil, err
