@@ -24,6 +24,9 @@ type fakeProvider struct {
 	refuseDH bool
 	badDH    bool          // answer DH with a degenerate public key
 	hang     chan struct{} // when non-nil, OpenSession blocks until it is closed
+	crash    bool          // OpenSession drops the provider off the bus instead of answering
+
+	conn *dbus.Conn // the provider's connection, set by serve
 
 	mu        sync.Mutex
 	opened    []string
@@ -37,6 +40,10 @@ const fakePrompt = dbus.ObjectPath("/org/freedesktop/secrets/prompt/p1")
 func (f *fakeProvider) OpenSession(algorithm string, input dbus.Variant) (dbus.Variant, dbus.ObjectPath, *dbus.Error) {
 	if f.hang != nil {
 		<-f.hang
+	}
+	if f.crash {
+		f.conn.Close()
+		return dbus.Variant{}, "", dbus.NewError(errNameNotSupported, nil) // never delivered
 	}
 	f.mu.Lock()
 	f.opened = append(f.opened, algorithm)
@@ -89,6 +96,7 @@ func (f *fakeProvider) serve(t *testing.T) *testbus.Bus {
 	t.Helper()
 	bus := testbus.New(t)
 	conn := bus.Conn(t)
+	f.conn = conn
 	for path, obj := range map[dbus.ObjectPath]any{ssPath: f, fakePrompt: fakePromptObject{f}} {
 		iface := ssIface
 		if path == fakePrompt {
@@ -184,6 +192,22 @@ func TestSecretServiceHungProvider(t *testing.T) {
 	})
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("Get: %v, want ErrUnavailable saying the service did not answer", err)
+	}
+}
+
+// A provider that drops off the bus in the middle of a call (a crash) is
+// reported as having stopped, not as slow: the bus answers at once.
+func TestSecretServiceProviderQuitsMidCall(t *testing.T) {
+	fake := &fakeProvider{crash: true}
+	bus := fake.serve(t)
+	f := newFixture(t, bus.Address, Options{CallTimeout: 5 * time.Second})
+	got := withinGuard(t, func() error {
+		_, err := f.Get(context.Background(), "svc", "alice")
+		return err
+	})
+	checkUnavailable(t, "Get", got)
+	if !strings.Contains(got.Error(), "stopped") || strings.Contains(got.Error(), "did not answer") {
+		t.Fatalf("Get: %v, want it to say the Secret Service stopped", got)
 	}
 }
 

@@ -540,13 +540,18 @@ func (s *secretService) callError(ctx context.Context, what string, err error) e
 	if ctx.Err() != nil {
 		return fmt.Errorf("keyring: %s: %w", what, ctx.Err())
 	}
+	var de dbus.Error
+	// The bus also answers NoReply, at once, when the provider disconnects
+	// in the middle of a call: that is a crash or an exit, not slowness.
+	if asDBusError(err, &de) && de.Name == errNameNoReply && strings.Contains(de.Error(), "disconnected") {
+		return fmt.Errorf("keyring: the Secret Service stopped while %s (did gnome-keyring or KeePassXC quit?): %w", what, ErrUnavailable)
+	}
 	if errors.Is(err, context.DeadlineExceeded) || isDBusError(err, errNameNoReply) {
 		return fmt.Errorf("keyring: the Secret Service did not answer within %s while %s: %w", s.opts.CallTimeout, what, ErrUnavailable)
 	}
 	if errors.Is(err, dbus.ErrClosed) {
 		return fmt.Errorf("keyring: lost the connection to the D-Bus session bus while %s: %w", what, ErrUnavailable)
 	}
-	var de dbus.Error
 	if !asDBusError(err, &de) {
 		return fmt.Errorf("keyring: %s: %w", what, err)
 	}
