@@ -22,19 +22,22 @@ func TestWidgetMemoryDefaultsTurnOffTheJITAndTightenTheGC(t *testing.T) {
 	if env[jitEnv] != "false" {
 		t.Errorf("%s = %q, want false", jitEnv, env[jitEnv])
 	}
+	if env[dmabufEnv] != "1" {
+		t.Errorf("%s = %q, want 1", dmabufEnv, env[dmabufEnv])
+	}
 	if gc != widgetGCPercent {
 		t.Errorf("GC percent = %d, want %d", gc, widgetGCPercent)
 	}
 }
 
 func TestWidgetMemoryDefaultsLeaveTheUsersChoices(t *testing.T) {
-	env := fakeEnv{jitEnv: "true", "GOGC": "200"}
+	env := fakeEnv{jitEnv: "true", dmabufEnv: "0", "GOGC": "200"}
 	called := false
 	if err := applyWidgetMemoryDefaults(env.get, env.set, func(int) int { called = true; return 100 }); err != nil {
 		t.Fatal(err)
 	}
-	if env[jitEnv] != "true" {
-		t.Errorf("%s overwritten: %q", jitEnv, env[jitEnv])
+	if env[jitEnv] != "true" || env[dmabufEnv] != "0" {
+		t.Errorf("the user's settings were overwritten: %v", env)
 	}
 	if called {
 		t.Error("GC percent changed although GOGC was set")
