@@ -7,9 +7,9 @@
 #   - growth: PSS after 10 000 synthetic status events (aimonitor only).
 # Both run in the sandbox (private D-Bus session with its own keyring, so the
 # accessibility bus is there for both). aimonitor runs its demo (simulator,
-# 5 accounts). aimonitor turns JavaScriptCore's JIT off (app_memory.go), so
-# the peer is also measured with the same setting, to show what the setting
-# alone is worth.
+# 5 accounts). aimonitor sets two WebKit environment variables for itself
+# (app_memory.go: JIT off, DMA-BUF renderer off), so the peer is also
+# measured with the same two, to show what the settings alone are worth.
 # Usage: bench/widget/run.sh   (after `make build`; output in bench/out/widget.txt)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -102,7 +102,7 @@ run() {
   : >"$OUT/widget.raw"
   rm -f "$OUT"/*.pss
   measure peer '^peer$' scripts/sandbox "$PEER/build/bin/peer"
-  measure peer_nojit '^peer$' env JSC_useJIT=false scripts/sandbox "$PEER/build/bin/peer"
+  measure peer_settings '^peer$' env JSC_useJIT=false WEBKIT_DISABLE_DMABUF_RENDERER=1 scripts/sandbox "$PEER/build/bin/peer"
   measure aimonitor '^aimonitor$' scripts/sandbox build/bin/aimonitor demo --extra 1 --bench-events "$EVENTS"
 }
 export -f run measure tree pss_kb cpu_ticks app_root
@@ -115,10 +115,10 @@ NPROC=$(nproc) IDLE=$IDLE awk '
     printf "machine: %s cores; idle window %ss\n", ENVIRON["NPROC"], ENVIRON["IDLE"]
     printf "%-28s %10s %12s\n", "", "PSS (MB)", "idle CPU (%)"
     printf "%-28s %10s %12s\n", "bare Wails app (peer)", v["peer","pss_mb"], v["peer","idle_cpu_pct"]
-    printf "%-28s %10s %12s\n", "peer, JIT off", v["peer_nojit","pss_mb"], v["peer_nojit","idle_cpu_pct"]
+    printf "%-28s %10s %12s\n", "peer, same WebKit settings", v["peer_settings","pss_mb"], v["peer_settings","idle_cpu_pct"]
     printf "%-28s %10s %12s\n", "aimonitor, 5 accounts", v["aimonitor","pss_mb"], v["aimonitor","idle_cpu_pct"]
     printf "%-28s %10s\n", "aimonitor after " v["aimonitor_after_events","events"] " events", v["aimonitor_after_events","pss_mb"]
     printf "ratio aimonitor/peer PSS: %.3f\n", v["aimonitor","pss_mb"] / v["peer","pss_mb"]
-    printf "ratio aimonitor/(peer, JIT off) PSS: %.3f\n", v["aimonitor","pss_mb"] / v["peer_nojit","pss_mb"]
+    printf "ratio aimonitor/(peer, same settings) PSS: %.3f\n", v["aimonitor","pss_mb"] / v["peer_settings","pss_mb"]
     printf "growth after events: %+.1f MB\n", v["aimonitor_after_events","pss_mb"] - v["aimonitor","pss_mb"]
   }' "$OUT/widget.raw" | tee "$OUT/widget.txt"
