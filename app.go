@@ -41,7 +41,7 @@ type App struct {
 	mode          string          // "mini" or "panel"
 	accounts      *accounts.Manager
 	cancelCapture context.CancelFunc
-	lastStatus    []byte // JSON of the last EventStatus payload
+	lastStatus    []byte // JSON of the status the last EventStatus announced
 	daemon        *daemon.Daemon
 	doc           *daemon.Document // the poller's latest status document
 	pollerErr     string
@@ -77,7 +77,7 @@ func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) erro
 		AlwaysOnTop:              app.mode == "mini" && cfg.Widget.AlwaysOnTop,
 		StartHidden:              false,
 		BackgroundColour:         &options.RGBA{R: 0, G: 0, B: 0, A: 0},
-		AssetServer:              &assetserver.Options{Assets: assets},
+		AssetServer:              &assetserver.Options{Assets: assets, Middleware: statusFeed{app}.middleware},
 		OnStartup:                app.startup,
 		OnShutdown:               app.shutdown,
 		Bind:                     []any{app},

@@ -5,7 +5,7 @@ package main
 const (
 	EventConfigChanged  = "config:changed"  // payload: []config.Field
 	EventWindowMode     = "window:mode"     // payload: "mini" | "panel"
-	EventStatus         = "status"          // payload: StatusView, sent only when it changed
+	EventStatus         = "status"          // no payload: the StatusView changed; read it from StatusPath
 	EventSwitchProgress = "switch:progress" // payload: SwitchProgress
 	EventAddProgress    = "add:progress"    // payload: AddProgress
 	EventTokensChanged  = "tokens:changed"  // payload: number of responses added

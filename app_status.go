@@ -140,6 +140,6 @@ func (a *App) statusChanged() {
 	}
 	a.mu.Unlock()
 	if !same {
-		a.emit(EventStatus, v)
+		a.emit(EventStatus, nil) // the frontend reads it from StatusPath
 	}
 }
