@@ -1,7 +1,8 @@
 // Event names mirrored from app_events.go (a Go test keeps the lists equal).
 import { EventsOn } from '../../wailsjs/runtime/runtime';
 import type { AccountsEvents } from './stores/accounts.svelte';
-import type { AddProgress, Status, SwitchProgress } from './types';
+import type { AddProgress, SwitchProgress } from './types';
+import { StatusFeed } from './statusfeed';
 
 export const Events = {
   ConfigChanged: 'config:changed',
@@ -21,7 +22,11 @@ export function on<T>(name: EventName, handler: (payload: T) => void): () => voi
 }
 
 export const accountsEvents: AccountsEvents = {
-  onStatus: (h) => on<Status>(Events.Status, h),
+  // The event says only "changed"; the feed reads the document.
+  onStatus: (h) => {
+    const feed = new StatusFeed(h, (e) => console.warn(e.message));
+    return on<void>(Events.Status, () => feed.changed());
+  },
   onSwitchProgress: (h) => on<SwitchProgress>(Events.SwitchProgress, h),
   onAddProgress: (h) => on<AddProgress>(Events.AddProgress, h),
 };
