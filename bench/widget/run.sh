@@ -4,7 +4,8 @@
 # in the same run under the same Xvfb + openbox:
 #   - memory: PSS of the whole app (Go/GTK process + WebKit processes);
 #   - idle CPU: share of one core over IDLE seconds, after settling;
-#   - growth: PSS after 10 000 synthetic status events (aimonitor only).
+#   - growth: PSS while and after 10 000 synthetic status events (aimonitor
+#     only), sampled every 5 s while they arrive.
 # Both run in the sandbox (private D-Bus session with its own keyring, so the
 # accessibility bus is there for both). aimonitor runs its demo (simulator,
 # 5 accounts). aimonitor sets two WebKit environment variables for itself
@@ -47,6 +48,11 @@ pss_kb() { # total PSS (kB) of the tree
   done
   echo $t
 }
+pss_median() { # median PSS (kB) of the tree $1 over $2 seconds, sampled every 5 s
+  local i vals=()
+  for ((i = 0; i < $2 / 5; i++)); do vals+=("$(pss_kb "$1")"); sleep 5; done
+  printf '%s\n' "${vals[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
 cpu_ticks() { # utime+stime of the tree
   local t=0 p
   for p in $(tree "$1"); do
@@ -71,22 +77,37 @@ measure() { # name title cmd...
   local grp=$!
   local pid; pid=$(app_root "$title")
   sleep 10
+  # PSS is the median of samples every 5 s: WebKit's JavaScript heap is
+  # collected in batches, so a single reading can land on either side of one.
   local hz; hz=$(getconf CLK_TCK)
   local c0; c0=$(cpu_ticks "$pid")
-  sleep "$IDLE"
+  local pss; pss=$(pss_median "$pid" "$IDLE")
   local c1; c1=$(cpu_ticks "$pid")
-  local pss; pss=$(pss_kb "$pid")
   local cpu; cpu=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$IDLE" 'BEGIN {printf "%.2f", 100 * d / hz / s}')
   echo "$name pss_mb=$(awk -v k="$pss" 'BEGIN{printf "%.1f", k/1024}') idle_cpu_pct=$cpu" | tee -a "$OUT/widget.raw"
   for p in $(tree "$pid"); do # per process, for the record
     printf '  %-24s %8s kB\n' "$(cat /proc/"$p"/comm 2>/dev/null)" "$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null)"
   done >>"$OUT/$name.pss"
   if [ "$name" = aimonitor ]; then
-    # The app was started with --bench-events; wait for them, then measure again.
-    for _ in $(seq 900); do grep -q "bench: status events emitted" "$OUT/$name.log" && break; sleep 1; done
-    sleep "${SETTLE_AFTER:-30}" # let both garbage collectors catch up
-    local after; after=$(pss_kb "$pid")
+    # The app was started with --bench-events: record PSS every 5 s while
+    # they arrive (a leak climbs, a cache or a collector saws), then measure
+    # again once they are done.
+    : >"$OUT/widget.series"
+    local t=0
+    for _ in $(seq 300); do
+      grep -q "bench: status events emitted" "$OUT/$name.log" && break
+      echo "$t $(pss_kb "$pid")" >>"$OUT/widget.series"
+      sleep 5
+      t=$((t + 5))
+    done
+    local after; after=$(pss_median "$pid" "${SETTLE_AFTER:-30}")
     echo "aimonitor_after_events pss_mb=$(awk -v k="$after" 'BEGIN{printf "%.1f", k/1024}') events=$EVENTS" | tee -a "$OUT/widget.raw"
+    awk '{ v[NR] = $2 } END {
+      q = int(NR / 4); if (q < 1) q = 1
+      for (i = 1; i <= NR; i++) { if (i <= q && v[i] > first) first = v[i]; if (i > NR - q && v[i] > last) last = v[i]
+        if (min == "" || v[i] < min) min = v[i]; if (v[i] > max) max = v[i] }
+      printf "aimonitor_during_events min_mb=%.1f max_mb=%.1f first_quarter_peak_mb=%.1f last_quarter_peak_mb=%.1f samples=%d\n", min/1024, max/1024, first/1024, last/1024, NR
+    }' "$OUT/widget.series" | tee -a "$OUT/widget.raw"
     for p in $(tree "$pid"); do
       printf '  after events: %-24s %8s kB\n' "$(cat /proc/"$p"/comm 2>/dev/null)" "$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null)"
     done >>"$OUT/$name.pss"
@@ -105,7 +126,7 @@ run() {
   measure peer_settings '^peer$' env JSC_useJIT=false WEBKIT_DISABLE_DMABUF_RENDERER=1 scripts/sandbox "$PEER/build/bin/peer"
   measure aimonitor '^aimonitor$' scripts/sandbox build/bin/aimonitor demo --extra 1 --bench-events "$EVENTS"
 }
-export -f run measure tree pss_kb cpu_ticks app_root
+export -f run measure tree pss_kb pss_median cpu_ticks app_root
 export OUT PEER IDLE EVENTS
 AIMONITOR_FORCE_XVFB=1 scripts/with-display bash -c run
 
@@ -121,4 +142,5 @@ NPROC=$(nproc) IDLE=$IDLE awk '
     printf "ratio aimonitor/peer PSS: %.3f\n", v["aimonitor","pss_mb"] / v["peer","pss_mb"]
     printf "ratio aimonitor/(peer, same settings) PSS: %.3f\n", v["aimonitor","pss_mb"] / v["peer_settings","pss_mb"]
     printf "growth after events: %+.1f MB\n", v["aimonitor_after_events","pss_mb"] - v["aimonitor","pss_mb"]
+    printf "during events: %s to %s MB; peak of the first quarter %s MB, of the last quarter %s MB (%s samples)\n", v["aimonitor_during_events","min_mb"], v["aimonitor_during_events","max_mb"], v["aimonitor_during_events","first_quarter_peak_mb"], v["aimonitor_during_events","last_quarter_peak_mb"], v["aimonitor_during_events","samples"]
   }' "$OUT/widget.raw" | tee "$OUT/widget.txt"
