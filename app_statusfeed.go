@@ -9,8 +9,8 @@ import (
 // EventStatus. The event itself carries nothing: Wails delivers an event by
 // evaluating a script with the payload inlined, so a payload that changes
 // every time is a new script every time, and WebKit keeps compiled scripts
-// in a cache of its own. A constant event plus a plain GET keeps the web
-// process flat however many updates arrive (bench/widget/run.sh).
+// in a cache of its own. With a constant event plus a plain GET the web
+// process no longer climbs as updates stream in (bench/widget/run.sh).
 //
 // It is served by a middleware of Wails' in-process asset server (a custom
 // URL scheme, no socket), so only our own page can ask for it; a middleware

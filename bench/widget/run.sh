@@ -103,10 +103,10 @@ measure() { # name title cmd...
     local after; after=$(pss_median "$pid" "${SETTLE_AFTER:-30}")
     echo "aimonitor_after_events pss_mb=$(awk -v k="$after" 'BEGIN{printf "%.1f", k/1024}') events=$EVENTS" | tee -a "$OUT/widget.raw"
     awk '{ v[NR] = $2 } END {
-      q = int(NR / 4); if (q < 1) q = 1
-      for (i = 1; i <= NR; i++) { if (i <= q && v[i] > first) first = v[i]; if (i > NR - q && v[i] > last) last = v[i]
+      h = int(NR / 2)
+      for (i = 1; i <= NR; i++) { if (i <= h && v[i] > first) first = v[i]; if (i > h && v[i] > last) last = v[i]
         if (min == "" || v[i] < min) min = v[i]; if (v[i] > max) max = v[i] }
-      printf "aimonitor_during_events min_mb=%.1f max_mb=%.1f first_quarter_peak_mb=%.1f last_quarter_peak_mb=%.1f samples=%d\n", min/1024, max/1024, first/1024, last/1024, NR
+      printf "aimonitor_during_events min_mb=%.1f max_mb=%.1f first_half_peak_mb=%.1f second_half_peak_mb=%.1f samples=%d\n", min/1024, max/1024, first/1024, last/1024, NR
     }' "$OUT/widget.series" | tee -a "$OUT/widget.raw"
     for p in $(tree "$pid"); do
       printf '  after events: %-24s %8s kB\n' "$(cat /proc/"$p"/comm 2>/dev/null)" "$(awk '/^Pss:/ {print $2}' /proc/"$p"/smaps_rollup 2>/dev/null)"
@@ -142,5 +142,5 @@ NPROC=$(nproc) IDLE=$IDLE awk '
     printf "ratio aimonitor/peer PSS: %.3f\n", v["aimonitor","pss_mb"] / v["peer","pss_mb"]
     printf "ratio aimonitor/(peer, same settings) PSS: %.3f\n", v["aimonitor","pss_mb"] / v["peer_settings","pss_mb"]
     printf "growth after events: %+.1f MB\n", v["aimonitor_after_events","pss_mb"] - v["aimonitor","pss_mb"]
-    printf "during events: %s to %s MB; peak of the first quarter %s MB, of the last quarter %s MB (%s samples)\n", v["aimonitor_during_events","min_mb"], v["aimonitor_during_events","max_mb"], v["aimonitor_during_events","first_quarter_peak_mb"], v["aimonitor_during_events","last_quarter_peak_mb"], v["aimonitor_during_events","samples"]
+    printf "during events: %s to %s MB; peak of the first half %s MB, of the second half %s MB (%s samples)\n", v["aimonitor_during_events","min_mb"], v["aimonitor_during_events","max_mb"], v["aimonitor_during_events","first_half_peak_mb"], v["aimonitor_during_events","second_half_peak_mb"], v["aimonitor_during_events","samples"]
   }' "$OUT/widget.raw" | tee "$OUT/widget.txt"
