@@ -224,6 +224,7 @@ func (d *run) checkNetwork() {
 		{"AIMONITOR_API_BASE", get("AIMONITOR_API_BASE")}, {"AIMONITOR_TOKEN_URL", get("AIMONITOR_TOKEN_URL")},
 		{"AIMONITOR_RELEASES_URL", get("AIMONITOR_RELEASES_URL")},
 	}
+	ownHost := []string{"api.anthropic.com", "platform.claude.com", "api.github.com"}
 	found := false
 	for i, o := range overrides {
 		if o.value == "" {
@@ -235,11 +236,20 @@ func (d *run) checkNetwork() {
 		host := hostOf(o.value)
 		if _, err := egress.PolicyFromOverrides(args[0], args[1], args[2]); err != nil {
 			d.r.add(AreaNetwork, Fail, fmt.Sprintf("%s (%s) is refused: %v", o.env, host, err),
-				"unset "+o.env+"; overrides may only name a loopback address, for tests and the demo")
+				"unset "+o.env+"; an override may name only its own host ("+ownHost[i]+") or a loopback address, for tests and the demo")
 			continue
 		}
-		d.r.add(AreaNetwork, Warn, fmt.Sprintf("%s sends aimonitor's requests to %s instead of Anthropic or GitHub (allowed: loopback)", o.env, host),
-			"unset "+o.env+" unless you are testing against a simulator")
+		u, _ := url.Parse(o.value)
+		switch {
+		case strings.EqualFold(strings.TrimSuffix(u.Hostname(), "."), ownHost[i]):
+			d.r.add(AreaNetwork, OK, fmt.Sprintf("%s names %s, the host it is for, over HTTPS", o.env, ownHost[i]), "")
+		case u.Scheme == "http":
+			d.r.add(AreaNetwork, Warn, fmt.Sprintf("%s sends aimonitor's requests to %s over plain HTTP (unencrypted; allowed only on loopback) instead of %s", o.env, host, ownHost[i]),
+				"unset "+o.env+" unless you are testing against a simulator")
+		default:
+			d.r.add(AreaNetwork, Warn, fmt.Sprintf("%s sends aimonitor's requests to %s instead of %s (allowed: loopback)", o.env, host, ownHost[i]),
+				"unset "+o.env+" unless you are testing against a simulator")
+		}
 	}
 	if !found {
 		d.r.add(AreaNetwork, OK, "no endpoint overrides: aimonitor talks only to "+strings.Join(egress.AllowedHosts(), ", ")+" over HTTPS", "")

@@ -176,7 +176,7 @@ func TestDoctor(t *testing.T) {
 		expect(t, r, doctor.AreaKeyring, doctor.OK, "all 2 saved logins")
 		expect(t, r, doctor.AreaClaudeCode, doctor.OK, "work@example.com", `saved account "work"`)
 		expect(t, r, doctor.AreaPoller, doctor.OK, "nobody polls")
-		expect(t, r, doctor.AreaNetwork, doctor.Warn, "AIMONITOR_API_BASE", "http://127.0.0.1:", "unset")
+		expect(t, r, doctor.AreaNetwork, doctor.Warn, "AIMONITOR_API_BASE", "http://127.0.0.1:", "plain HTTP", "unset")
 		expect(t, r, doctor.AreaAutostart, doctor.OK, "does not start at login")
 		if w := r.Count(doctor.Warn); w != 2 {
 			t.Fatalf("%d warnings, want the 2 endpoint overrides:\n%s", w, dump(r))
@@ -280,6 +280,13 @@ func TestDoctor(t *testing.T) {
 		if strings.Contains(dump(r), "token=x") {
 			t.Fatal("the override's query reached the report")
 		}
+	})
+
+	t.Run("override naming another setting's host", func(t *testing.T) {
+		r := w.doctor("AIMONITOR_TOKEN_URL=https://api.github.com/x")
+		expect(t, r, doctor.AreaNetwork, doctor.Fail, "AIMONITOR_TOKEN_URL", "https://api.github.com", "platform.claude.com", "unset AIMONITOR_TOKEN_URL")
+		r = w.doctor("AIMONITOR_TOKEN_URL=https://platform.claude.com/v1/oauth/token")
+		expect(t, r, doctor.AreaNetwork, doctor.OK, "AIMONITOR_TOKEN_URL", "platform.claude.com")
 	})
 
 	t.Run("autostart out of step", func(t *testing.T) {

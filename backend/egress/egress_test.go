@@ -62,7 +62,8 @@ func TestPolicyFromOverrides(t *testing.T) {
 		{"unset", "", "", false},
 		{"production https", "https://api.anthropic.com", "", false},
 		{"production with trailing dot and caps", "https://API.Anthropic.com./", "", false},
-		{"production explicit 443", "https://api.github.com:443/x", "", false},
+		{"production explicit 443", "https://api.anthropic.com:443/x", "", false},
+		{"another setting's production host", "https://api.github.com/x", `host "api.github.com" is not the host of this setting`, true},
 		{"loopback v4 http", "http://127.0.0.1:8080", "", false},
 		{"loopback v4 other /8 address", "http://127.9.9.9:1", "", false},
 		{"loopback v6", "http://[::1]:9999/base", "", false},
@@ -112,6 +113,36 @@ func TestOverrideErrorsNameTheirSetting(t *testing.T) {
 	}
 	if _, err := PolicyFromOverrides("", "", "http://api.github.com/repos/x/y/releases"); err == nil || !strings.HasPrefix(err.Error(), "AIMONITOR_RELEASES_URL: ") {
 		t.Fatalf("releases URL error = %v", err)
+	}
+}
+
+// Each override may name only its own production host (or loopback): a
+// token URL pointing at GitHub would send refresh tokens there.
+func TestOverrideMayNameOnlyItsOwnHost(t *testing.T) {
+	own := []struct{ api, token, releases string }{
+		{"https://api.anthropic.com", "", ""},
+		{"", "https://platform.claude.com/v1/oauth/token", ""},
+		{"", "", "https://api.github.com/repos/x/y/releases"},
+	}
+	for _, o := range own {
+		if _, err := PolicyFromOverrides(o.api, o.token, o.releases); err != nil {
+			t.Errorf("own host refused: %v", err)
+		}
+	}
+	foreign := []struct{ api, token, releases, setting string }{
+		{"https://api.github.com", "", "", "AIMONITOR_API_BASE"},
+		{"https://platform.claude.com", "", "", "AIMONITOR_API_BASE"},
+		{"", "https://api.github.com/x", "", "AIMONITOR_TOKEN_URL"},
+		{"", "https://api.anthropic.com/v1/oauth/token", "", "AIMONITOR_TOKEN_URL"},
+		{"", "", "https://api.anthropic.com/repos/x/y/releases", "AIMONITOR_RELEASES_URL"},
+		{"", "", "https://PLATFORM.claude.com./x", "AIMONITOR_RELEASES_URL"},
+	}
+	for _, o := range foreign {
+		_, err := PolicyFromOverrides(o.api, o.token, o.releases)
+		if err == nil || !errors.Is(err, ErrNotAllowed) || !strings.HasPrefix(err.Error(), o.setting+": ") ||
+			!strings.Contains(err.Error(), "is not the host of this setting") {
+			t.Errorf("%s=%s%s%s: err = %v, want a refusal naming the setting", o.setting, o.api, o.token, o.releases, err)
+		}
 	}
 }
 

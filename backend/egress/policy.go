@@ -71,15 +71,17 @@ func DefaultPolicy() Policy { return Policy{} }
 // Call it before making any request so a bad override fails up front.
 func PolicyFromOverrides(apiBase, tokenURL, releasesURL string) (Policy, error) {
 	var p Policy
-	for _, o := range []struct{ setting, value string }{
-		{"AIMONITOR_API_BASE", apiBase},
-		{"AIMONITOR_TOKEN_URL", tokenURL},
-		{"AIMONITOR_RELEASES_URL", releasesURL},
+	// Each override may name only the production host of what it is for:
+	// a token URL naming GitHub would hand refresh tokens to GitHub.
+	for _, o := range []struct{ setting, value, own string }{
+		{"AIMONITOR_API_BASE", apiBase, "api.anthropic.com"},
+		{"AIMONITOR_TOKEN_URL", tokenURL, "platform.claude.com"},
+		{"AIMONITOR_RELEASES_URL", releasesURL, "api.github.com"},
 	} {
 		if o.value == "" {
 			continue
 		}
-		ep, err := checkOverride(o.value)
+		ep, err := checkOverride(o.value, o.own)
 		if err != nil {
 			var na *NotAllowedError
 			if errors.As(err, &na) {
@@ -96,8 +98,8 @@ func PolicyFromOverrides(apiBase, tokenURL, releasesURL string) (Policy, error) 
 }
 
 // checkOverride returns the loopback endpoint an override adds, nil when it
-// names a production host (already allowed), or an error.
-func checkOverride(raw string) (*endpoint, error) {
+// names its own production host own (already allowed), or an error.
+func checkOverride(raw, own string) (*endpoint, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Parse errors quote the input; the input is a URL the user
@@ -120,6 +122,9 @@ func checkOverride(raw string) (*endpoint, error) {
 		port = defaultPort(u.Scheme)
 	}
 	if isProductionHost(host) {
+		if host != own {
+			return nil, &NotAllowedError{Host: host, Reason: "is not the host of this setting (it may name only " + own + ")"}
+		}
 		if u.Scheme != "https" {
 			return nil, &NotAllowedError{Host: host, Reason: "needs https"}
 		}
