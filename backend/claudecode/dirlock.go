@@ -93,7 +93,12 @@ func acquire(ctx context.Context, l dirLock, wait time.Duration, clk clock.Clock
 			return nil, fmt.Errorf("checking Claude Code's lock %s: %w", l.path, err)
 		case clk.Now().Sub(st.ModTime()) > l.stale:
 			// Its holder died without cleaning up. Remove only an empty
-			// directory, as proper-lockfile does.
+			// directory, as proper-lockfile does, and only the one judged:
+			// another process may have broken it and taken the lock anew
+			// (a new directory, or the same one touched) since the Stat.
+			if cur, err := os.Lstat(l.path); err != nil || !os.SameFile(st, cur) || !cur.ModTime().Equal(st.ModTime()) {
+				continue
+			}
 			if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("removing the stale lock %s: %w", l.path, err)
 			}
