@@ -12,6 +12,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/options/mac"
+	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/aimonitor/aimonitor/backend/accounts"
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
@@ -30,7 +31,8 @@ const (
 )
 
 // App is the object bound to the frontend. Its methods are thin: they call
-// into backend/ and translate results; no logic lives here.
+// into backend/, take every shape the frontend sees from backend/view, and
+// emit events; no logic lives here.
 type App struct {
 	svc  *service.Service
 	opts cli.GUIOptions
@@ -138,4 +140,37 @@ func (a *App) wailsCtx() context.Context {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.ctx
+}
+
+// manager is the account manager, opened on first use.
+func (a *App) manager() (*accounts.Manager, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.accounts != nil {
+		return a.accounts, nil
+	}
+	ctx := a.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := a.svc.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.accounts = m
+	return m, nil
+}
+
+// emit sends an event to the frontend once the window exists.
+func (a *App) emit(name string, payload any) {
+	if ctx := a.wailsCtx(); ctx != nil {
+		runtime.EventsEmit(ctx, name, payload)
+	}
+}
+
+func (a *App) ctxOrBackground() context.Context {
+	if ctx := a.wailsCtx(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
 }

@@ -6,58 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wailsapp/wails/v2/pkg/runtime"
-
 	"github.com/aimonitor/aimonitor/backend/accounts"
+	"github.com/aimonitor/aimonitor/backend/view"
 )
-
-// Words the widget shows for each switch step.
-var stepWords = map[string]string{
-	accounts.StepLock:     "waiting for another switch",
-	accounts.StepRefresh:  "renewing the login",
-	accounts.StepSnapshot: "saving Claude Code's current login",
-	accounts.StepWrite:    "writing Claude Code's credentials",
-	accounts.StepIdentity: "updating Claude Code's account",
-	accounts.StepVerify:   "checking",
-}
-
-// SwitchProgress is the payload of EventSwitchProgress.
-type SwitchProgress struct {
-	Label string `json:"label"`
-	Step  string `json:"step"`
-	Done  bool   `json:"done"`
-	Error string `json:"error,omitempty"`
-}
-
-// AddProgress is the payload of EventAddProgress.
-type AddProgress struct {
-	Label string `json:"label"`
-	accounts.CaptureEvent
-}
-
-func (a *App) manager() (*accounts.Manager, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.accounts != nil {
-		return a.accounts, nil
-	}
-	ctx := a.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	m, err := a.svc.Accounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a.accounts = m
-	return m, nil
-}
-
-func (a *App) emit(name string, payload any) {
-	if ctx := a.wailsCtx(); ctx != nil {
-		runtime.EventsEmit(ctx, name, payload)
-	}
-}
 
 // SwitchAccount makes Claude Code use the account labelled label, reporting
 // each step as EventSwitchProgress.
@@ -69,15 +20,11 @@ func (a *App) SwitchAccount(label string) error {
 	ctx, cancel := context.WithTimeout(a.ctxOrBackground(), 2*time.Minute)
 	defer cancel()
 	_, err = m.Switch(ctx, label, accounts.TriggerManual, "chosen in the widget", func(s accounts.Step) {
-		if s.State == accounts.StateRunning {
-			a.emit(EventSwitchProgress, SwitchProgress{Label: label, Step: stepWords[s.Step]})
+		if p, ok := view.SwitchStep(label, s); ok {
+			a.emit(EventSwitchProgress, p)
 		}
 	})
-	done := SwitchProgress{Label: label, Done: true}
-	if err != nil {
-		done.Error = err.Error()
-	}
-	a.emit(EventSwitchProgress, done)
+	a.emit(EventSwitchProgress, view.SwitchDone(label, err))
 	a.statusChanged()
 	return err
 }
@@ -126,7 +73,7 @@ func (a *App) StartCapture(label string, timeoutSec int) error {
 			a.mu.Unlock()
 			cancel()
 		}()
-		progress := func(ev accounts.CaptureEvent) { a.emit(EventAddProgress, AddProgress{Label: label, CaptureEvent: ev}) }
+		progress := func(ev accounts.CaptureEvent) { a.emit(EventAddProgress, view.NewAddProgress(label, ev)) }
 		_, err := m.CaptureNewLogin(ctx, label, time.Duration(timeoutSec)*time.Second, progress)
 		if err != nil {
 			msg := err.Error()
@@ -191,11 +138,4 @@ func (a *App) SwitchLog(limit int) ([]accounts.LogEntry, error) {
 		return nil, fmt.Errorf("reading the switch log: %w", err)
 	}
 	return entries, nil
-}
-
-func (a *App) ctxOrBackground() context.Context {
-	if ctx := a.wailsCtx(); ctx != nil {
-		return ctx
-	}
-	return context.Background()
 }

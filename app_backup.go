@@ -11,20 +11,14 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/backup"
 	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/view"
 )
-
-// BackupResult says what an export or import did, for the settings pane.
-type BackupResult struct {
-	Path   string               `json:"path"`
-	Export *backup.ExportReport `json:"export,omitempty"`
-	Import *backup.ImportReport `json:"import,omitempty"`
-}
 
 var errCancelled = errors.New("cancelled")
 
 // ExportBackup asks where to save and writes a backup (0600). With a
 // passphrase, every account's login is included, encrypted under it.
-func (a *App) ExportBackup(passphrase string) (BackupResult, error) {
+func (a *App) ExportBackup(passphrase string) (view.BackupResult, error) {
 	ctx := a.ctxOrBackground()
 	path, err := runtime.SaveFileDialog(ctx, runtime.SaveDialogOptions{
 		Title:           "Save an aimonitor backup",
@@ -32,10 +26,10 @@ func (a *App) ExportBackup(passphrase string) (BackupResult, error) {
 		Filters:         []runtime.FileFilter{{DisplayName: "aimonitor backup (*.json)", Pattern: "*.json"}},
 	})
 	if err != nil {
-		return BackupResult{}, err
+		return view.BackupResult{}, err
 	}
 	if path == "" {
-		return BackupResult{}, errCancelled
+		return view.BackupResult{}, errCancelled
 	}
 	var opts backup.ExportOptions
 	if passphrase != "" {
@@ -44,35 +38,35 @@ func (a *App) ExportBackup(passphrase string) (BackupResult, error) {
 	}
 	b, rep, err := backup.Export(ctx, a.svc, opts)
 	if err != nil {
-		return BackupResult{}, err
+		return view.BackupResult{}, err
 	}
 	data, err := backup.Encode(b)
 	if err != nil {
-		return BackupResult{}, err
+		return view.BackupResult{}, err
 	}
 	if err := paths.WriteFileAtomic(path, data); err != nil {
-		return BackupResult{}, fmt.Errorf("saving the backup: %w", err)
+		return view.BackupResult{}, fmt.Errorf("saving the backup: %w", err)
 	}
-	return BackupResult{Path: path, Export: rep}, nil
+	return view.BackupResult{Path: path, Export: rep}, nil
 }
 
 // ImportBackup asks for a backup file and restores it. Nothing changes when
 // the passphrase is wrong or the file was altered.
-func (a *App) ImportBackup(passphrase string) (BackupResult, error) {
+func (a *App) ImportBackup(passphrase string) (view.BackupResult, error) {
 	ctx := a.ctxOrBackground()
 	path, err := runtime.OpenFileDialog(ctx, runtime.OpenDialogOptions{
 		Title:   "Restore an aimonitor backup",
 		Filters: []runtime.FileFilter{{DisplayName: "aimonitor backup (*.json)", Pattern: "*.json"}},
 	})
 	if err != nil {
-		return BackupResult{}, err
+		return view.BackupResult{}, err
 	}
 	if path == "" {
-		return BackupResult{}, errCancelled
+		return view.BackupResult{}, errCancelled
 	}
 	data, err := os.ReadFile(filepath.Clean(path))
 	if err != nil {
-		return BackupResult{}, fmt.Errorf("reading the backup: %w", err)
+		return view.BackupResult{}, fmt.Errorf("reading the backup: %w", err)
 	}
 	rep, err := backup.Import(ctx, a.svc, data, backup.ImportOptions{Passphrase: func() ([]byte, error) {
 		if passphrase == "" {
@@ -81,11 +75,11 @@ func (a *App) ImportBackup(passphrase string) (BackupResult, error) {
 		return []byte(passphrase), nil
 	}})
 	if err != nil {
-		return BackupResult{}, err
+		return view.BackupResult{}, err
 	}
 	if _, err := a.svc.ReloadConfig(); err == nil {
 		a.emit(EventConfigChanged, a.svc.Config().Fields())
 	}
 	a.statusChanged()
-	return BackupResult{Path: path, Import: rep}, nil
+	return view.BackupResult{Path: path, Import: rep}, nil
 }

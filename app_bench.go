@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/aimonitor/aimonitor/backend/view"
 )
 
 // runBenchEvents emits n status events with changing usage, as fast as the
@@ -23,7 +25,7 @@ func (a *App) runBenchEvents(ctx context.Context, n int) {
 	}
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		v := base
-		v.Accounts = append([]AccountStatusView(nil), base.Accounts...)
+		v.Accounts = append([]view.Account(nil), base.Accounts...)
 		row := &v.Accounts[i%len(v.Accounts)]
 		if row.Usage != nil && row.Usage.ListUsage != nil && row.Usage.FiveHour != nil {
 			u := *row.Usage

@@ -6,36 +6,19 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/view"
 )
 
-// State is what the window shows before any account exists.
-type State struct {
-	Version  string         `json:"version"`
-	Mode     string         `json:"mode"`
-	Demo     bool           `json:"demo"`
-	Paths    paths.Paths    `json:"paths"`
-	Settings []config.Field `json:"settings"`
-	Accounts []any          `json:"accounts"`
-}
-
 // GetState returns everything the first paint needs in one call.
-func (a *App) GetState() (State, error) {
+func (a *App) GetState() (view.AppState, error) {
 	a.mu.Lock()
 	mode := a.mode
 	a.mu.Unlock()
-	return State{
-		Version:  buildinfo.Version,
-		Mode:     mode,
-		Demo:     a.opts.Demo,
-		Paths:    a.svc.Paths,
-		Settings: a.svc.Config().Fields(),
-		Accounts: []any{},
-	}, nil
+	return view.NewAppState(buildinfo.Version, view.WindowMode(mode), a.opts.Demo, a.svc.Paths, a.svc.Config()), nil
 }
 
 // ListSettings returns every setting with its value, source and limits.
@@ -90,7 +73,7 @@ func (a *App) watchConfig(ctx context.Context) {
 			if before.Widget.AlwaysOnTop != cfg.Widget.AlwaysOnTop {
 				a.applyAlwaysOnTop()
 			}
-			runtime.EventsEmit(ctx, EventConfigChanged, cfg.Fields())
+			a.emit(EventConfigChanged, cfg.Fields())
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/usage"
+	"github.com/aimonitor/aimonitor/backend/view"
 )
 
 // runPoller runs the usage poller in the widget: it polls if no headless
@@ -99,18 +100,9 @@ func (a *App) CancelPendingSwap() error {
 	return dm.CancelPending(a.ctxOrBackground())
 }
 
-// HistoryPoint is one usage sample for the charts.
-type HistoryPoint struct {
-	TS       time.Time `json:"ts"`
-	FiveHour *float64  `json:"five_hour"`
-	SevenDay *float64  `json:"seven_day"`
-}
-
 // UsageHistory returns an account's samples of the last `hours` hours.
-func (a *App) UsageHistory(label string, hours int) ([]HistoryPoint, error) {
-	if hours <= 0 || hours > 24*35 {
-		hours = 24
-	}
+func (a *App) UsageHistory(label string, hours int) ([]view.HistoryPoint, error) {
+	hours = view.HistoryHours(hours)
 	m, err := a.manager()
 	if err != nil {
 		return nil, err
@@ -128,18 +120,5 @@ func (a *App) UsageHistory(label string, hours int) ([]HistoryPoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]HistoryPoint, 0, len(samples))
-	for _, s := range samples {
-		p := HistoryPoint{TS: s.FetchedAt}
-		if w := s.Window(usage.FiveHour); w != nil {
-			v := w.Utilization
-			p.FiveHour = &v
-		}
-		if w := s.Window(usage.SevenDay); w != nil {
-			v := w.Utilization
-			p.SevenDay = &v
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return view.History(samples), nil
 }

@@ -5,9 +5,9 @@ package main
 const (
 	EventConfigChanged  = "config:changed"  // payload: []config.Field
 	EventWindowMode     = "window:mode"     // payload: "mini" | "panel"
-	EventStatus         = "status"          // no payload: the StatusView changed; read it from StatusPath
-	EventSwitchProgress = "switch:progress" // payload: SwitchProgress
-	EventAddProgress    = "add:progress"    // payload: AddProgress
+	EventStatus         = "status"          // no payload: the view.Status changed; read it from StatusPath
+	EventSwitchProgress = "switch:progress" // payload: view.SwitchProgress
+	EventAddProgress    = "add:progress"    // payload: view.AddProgress
 	EventTokensChanged  = "tokens:changed"  // payload: number of responses added
-	EventUpdate         = "update:checked"  // payload: UpdateInfo
+	EventUpdate         = "update:checked"  // payload: view.UpdateInfo
 )

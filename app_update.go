@@ -8,47 +8,34 @@ import (
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/update"
+	"github.com/aimonitor/aimonitor/backend/view"
 )
-
-// UpdateInfo is the release check as the settings pane and badge show it.
-type UpdateInfo struct {
-	update.Result
-	CheckedAt *time.Time `json:"checked_at,omitempty"`
-	Error     string     `json:"error,omitempty"`
-	Enabled   bool       `json:"enabled"`
-}
 
 var errUpdatesOff = errors.New("release checks are off; turn on “Check for new releases” first")
 
 // UpdateStatus is the last release check (by any aimonitor process); it
 // makes no request.
-func (a *App) UpdateStatus() (UpdateInfo, error) {
+func (a *App) UpdateStatus() (view.UpdateInfo, error) {
 	ctx := a.ctxOrBackground()
 	db, err := a.svc.Store(ctx)
 	if err != nil {
-		return UpdateInfo{}, err
+		return view.UpdateInfo{}, err
 	}
 	rem, err := update.Load(ctx, db)
 	if err != nil {
-		return UpdateInfo{}, err
+		return view.UpdateInfo{}, err
 	}
-	info := UpdateInfo{Result: rem.Result, Error: rem.Error, Enabled: a.svc.Config().AutoUpdate.Enabled}
-	info.Current = buildinfo.Version
-	if !rem.CheckedAt.IsZero() {
-		at := rem.CheckedAt
-		info.CheckedAt = &at
-	}
-	return info, nil
+	return view.NewUpdateInfo(rem, buildinfo.Version, a.svc.Config().AutoUpdate.Enabled), nil
 }
 
 // CheckForUpdate asks GitHub now (never downloads anything). It refuses when
 // checks are turned off: off means no request at all.
-func (a *App) CheckForUpdate() (UpdateInfo, error) {
+func (a *App) CheckForUpdate() (view.UpdateInfo, error) {
 	if !a.svc.Config().AutoUpdate.Enabled {
-		return UpdateInfo{}, errUpdatesOff
+		return view.UpdateInfo{}, errUpdatesOff
 	}
 	if err := a.checkUpdate(a.ctxOrBackground()); err != nil {
-		return UpdateInfo{}, err
+		return view.UpdateInfo{}, err
 	}
 	return a.UpdateStatus()
 }

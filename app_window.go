@@ -40,7 +40,7 @@ func (a *App) SetMode(mode string) (string, error) {
 		a.centerOnScreen(panelWidth, panelHeight)
 	}
 	a.applyAlwaysOnTop()
-	runtime.EventsEmit(ctx, EventWindowMode, mode)
+	a.emit(EventWindowMode, mode)
 	return mode, nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package view
 
 import (
 	"encoding/json"
@@ -29,7 +29,7 @@ func TestBuildStatusMergesAccountsAndPollerDocument(t *testing.T) {
 		},
 		PendingSwap: &daemon.PendingSwap{From: "ada", Target: "alan", FiresAt: now.Add(time.Minute), Reason: "5h at 81 %"},
 	}
-	v := buildStatus(ov, doc, "", 600, now)
+	v := BuildStatus(ov, doc, "", 600, now)
 	if v.Poller != "daemon" || v.PendingSwap == nil || v.PendingSwap.To != "alan" {
 		t.Fatalf("%+v", v)
 	}
@@ -55,14 +55,14 @@ func TestBuildStatusMergesAccountsAndPollerDocument(t *testing.T) {
 
 	// A dead owner means nobody polls.
 	doc.Heartbeat = now.Add(-time.Hour)
-	if v := buildStatus(ov, doc, "", 600, now); v.Poller != "none" {
+	if v := BuildStatus(ov, doc, "", 600, now); v.Poller != "none" {
 		t.Fatalf("poller %s", v.Poller)
 	}
-	if v := buildStatus(ov, nil, "keyring locked", 600, now); v.LastError != "keyring locked" || v.Poller != "none" || v.Unsaved != nil {
+	if v := BuildStatus(ov, nil, "keyring locked", 600, now); v.LastError != "keyring locked" || v.Poller != "none" || v.Unsaved != nil {
 		t.Fatalf("%+v", v)
 	}
 	ov.Live = accounts.Live{LoggedIn: true, Email: "new@example.com", Organization: "New Org"}
-	if v := buildStatus(ov, nil, "", 600, now); v.Unsaved == nil || v.Unsaved.Email != "new@example.com" {
+	if v := BuildStatus(ov, nil, "", 600, now); v.Unsaved == nil || v.Unsaved.Email != "new@example.com" {
 		t.Fatalf("an unsaved live login is not offered: %+v", v.Unsaved)
 	}
 }
