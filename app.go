@@ -64,12 +64,20 @@ func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) erro
 		return fmt.Errorf("preparing the window: %w", err)
 	}
 	app := newApp(svc, opts)
-	cfg := svc.Config()
+	if err := wails.Run(app.windowOptions()); err != nil {
+		return fmt.Errorf("opening the window: %w", err)
+	}
+	return nil
+}
+
+// windowOptions are the Wails options of the window.
+func (app *App) windowOptions() *options.App {
+	cfg := app.svc.Config()
 	w, h := miniWidth, miniHeight
 	if app.mode == "panel" {
 		w, h = panelWidth, panelHeight
 	}
-	err := wails.Run(&options.App{
+	return &options.App{
 		Title:                    "aimonitor",
 		Width:                    w,
 		Height:                   h,
@@ -96,11 +104,8 @@ func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) erro
 			WindowIsTranslucent:  true,
 			About:                &mac.AboutInfo{Title: "aimonitor", Message: buildinfo.Version},
 		},
-	})
-	if err != nil {
-		return fmt.Errorf("opening the window: %w", err)
+		ErrorFormatter: boundError,
 	}
-	return nil
 }
 
 func (a *App) startup(ctx context.Context) {

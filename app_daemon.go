@@ -49,7 +49,7 @@ func (a *App) runPoller(ctx context.Context) {
 func (a *App) setPollerError(err error) {
 	a.svc.Log.Warn("usage polling is not running", "err", err)
 	a.mu.Lock()
-	a.pollerErr = err.Error()
+	a.pollerErr = redacted(err)
 	a.mu.Unlock()
 	a.statusChanged()
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/store"
 )
 
@@ -456,6 +457,9 @@ func (m *Manager) audit(ctx context.Context, from, to *Account, fromLabel, toLab
 	if failure != nil {
 		ok, msg = 0, failure.Error()
 	}
+	// The audit is stored and shown: whatever a message quotes (a file's
+	// contents, an answer) passes the same redactor as the logs.
+	fromLabel, toLabel, reason, msg = logging.Redact(fromLabel), logging.Redact(toLabel), logging.Redact(reason), logging.Redact(msg)
 	err := m.db.Write(context.WithoutCancel(ctx), func(conn *sqlite.Conn) error {
 		return sqlitex.Execute(conn, `INSERT INTO switch_log(ts, from_id, to_id, from_label, to_label, trigger, reason, ok, error)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, &sqlitex.ExecOptions{

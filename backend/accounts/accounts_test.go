@@ -554,3 +554,29 @@ func TestCaptureRecognisesTheSameAccountWithoutIdentity(t *testing.T) {
 		t.Fatal("the newest tokens were not kept")
 	}
 }
+
+// The switch audit is stored in SQLite: whatever a failure's message
+// quotes passes the redactor first (here an identity whose e-mail address
+// is token-shaped, quoted by the refusal to lose an unsaved login).
+func TestSwitchAuditIsRedacted(t *testing.T) {
+	h := newHarness(t)
+	const shaped = "sk-ant-ort01-AuditLeakAuditLeakAuditLeak"
+	ca, cx := h.account("a@example.com"), h.account(shaped+"@example.com")
+	h.adopt(ca, "a")
+	h.login(cx)
+	if _, err := h.m.Switch(h.ctx, "a", accounts.TriggerManual, "reason "+shaped, nil); !errors.Is(err, accounts.ErrUnknownLive) {
+		t.Fatalf("err %v", err)
+	}
+	log, err := h.m.Log(h.ctx, 0)
+	if err != nil || len(log) == 0 {
+		t.Fatalf("log %v %+v", err, log)
+	}
+	for _, e := range log {
+		if all := e.FromLabel + e.ToLabel + e.Reason + e.Error; strings.Contains(all, "AuditLeak") {
+			t.Fatalf("the audit stored a token-shaped string: %+v", e)
+		}
+	}
+	if v, _, _ := h.db.GetSetting(h.ctx, "accounts.last_active"); strings.Contains(v, "AuditLeak") {
+		t.Fatalf("last_active stored a token-shaped string: %q", v)
+	}
+}

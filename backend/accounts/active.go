@@ -9,6 +9,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/logging"
 )
 
 // How the live login was matched to an account.
@@ -153,7 +154,7 @@ func (m *Manager) noteActive(ctx context.Context, live *Live) {
 	case live.Account != nil:
 		cur = strconv.FormatInt(live.Account.ID, 10)
 	case live.LoggedIn:
-		cur = "unsaved:" + live.Email
+		cur = "unsaved:" + logging.Redact(live.Email)
 	}
 	prev, ok, err := m.db.GetSetting(ctx, lastActiveKey)
 	if err != nil || (ok && prev == cur) || cur == "" {

@@ -3,6 +3,7 @@ package view
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,5 +71,16 @@ func TestUpdateInfoIsSeenFromThisBuild(t *testing.T) {
 	info = NewUpdateInfo(update.Remembered{CheckedAt: at, Error: "offline"}, "v0.3.0", false)
 	if info.CheckedAt == nil || !info.CheckedAt.Equal(at) || info.Error != "offline" || info.Enabled {
 		t.Fatalf("%+v", info)
+	}
+}
+
+// Error texts the widget shows in progress events pass the redactor.
+func TestProgressErrorsAreRedacted(t *testing.T) {
+	const shaped = "sk-ant-oat01-EventLeakEventLeakEventLeak"
+	if d := SwitchDone("ada", errors.New("failed: "+shaped)); strings.Contains(d.Error, "EventLeak") || !strings.Contains(d.Error, "failed") {
+		t.Fatalf("switch error %q", d.Error)
+	}
+	if p := NewAddProgress("ada", accounts.CaptureEvent{State: accounts.CaptureFailed, Message: "no: " + shaped}); strings.Contains(p.Message, "EventLeak") {
+		t.Fatalf("capture message %q", p.Message)
 	}
 }

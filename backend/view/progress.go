@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/accounts"
+	"github.com/aimonitor/aimonitor/backend/logging"
 )
 
 // Words the widget shows for each switch step.
@@ -38,7 +39,7 @@ func SwitchStep(label string, s accounts.Step) (p SwitchProgress, ok bool) {
 func SwitchDone(label string, err error) SwitchProgress {
 	p := SwitchProgress{Label: label, Done: true}
 	if err != nil {
-		p.Error = err.Error()
+		p.Error = logging.Redact(err.Error()) // shown in the widget: redacted like the logs
 	}
 	return p
 }
@@ -67,5 +68,5 @@ type AddProgress struct {
 
 // NewAddProgress is the progress of capturing a login for label.
 func NewAddProgress(label string, ev accounts.CaptureEvent) AddProgress {
-	return AddProgress{Label: label, State: CaptureState(ev.State), Message: ev.Message, Email: ev.Email, Deadline: ev.Deadline}
+	return AddProgress{Label: label, State: CaptureState(ev.State), Message: logging.Redact(ev.Message), Email: ev.Email, Deadline: ev.Deadline}
 }
