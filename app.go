@@ -116,7 +116,6 @@ func (a *App) startup(ctx context.Context) {
 	go a.watchConfig(ctx)
 	go a.runPoller(ctx)
 	go a.runTokens(ctx)
-	go a.runUpdates(ctx)
 	if a.opts.Demo && a.opts.BenchEvents > 0 {
 		go a.runBenchEvents(ctx, a.opts.BenchEvents)
 	}

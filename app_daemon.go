@@ -19,6 +19,8 @@ func (a *App) runPoller(ctx context.Context) {
 		a.setPollerError(err)
 		return
 	}
+	// The owner runs the release check; the widget's also tells the frontend.
+	deps.ReleaseCheck = a.checkUpdate
 	deps.OnStatus = func(doc *daemon.Document) {
 		a.mu.Lock()
 		a.doc = doc

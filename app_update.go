@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
-	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/update"
 	"github.com/aimonitor/aimonitor/backend/view"
 )
@@ -54,17 +53,4 @@ func (a *App) checkUpdate(ctx context.Context) error {
 		a.emit(EventUpdate, info)
 	}
 	return err
-}
-
-// runUpdates checks on launch and then daily while auto_update is on.
-func (a *App) runUpdates(ctx context.Context) {
-	db, err := a.svc.Store(ctx)
-	if err != nil {
-		return
-	}
-	update.RunDaily(ctx, clock.Real{},
-		func() time.Time { rem, _ := update.Load(ctx, db); return rem.CheckedAt },
-		func() bool { return a.svc.Config().AutoUpdate.Enabled },
-		a.checkUpdate,
-		func(err error) { a.svc.Log.Info("release check failed", "err", err) })
 }

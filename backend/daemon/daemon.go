@@ -28,6 +28,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/notify"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/store"
+	"github.com/aimonitor/aimonitor/backend/update"
 	"github.com/aimonitor/aimonitor/backend/usage"
 )
 
@@ -82,6 +83,10 @@ type Deps struct {
 	// Idle, when set, is called each time the loop waits, with the time
 	// it waits for. Tests use it to step a fake clock.
 	Idle func(next time.Time)
+	// ReleaseCheck, when set, asks GitHub for a newer release and remembers
+	// the answer. The owner runs it on taking the lock and then daily while
+	// auto_update.enabled is on, so a daemon-only install checks too.
+	ReleaseCheck func(context.Context) error
 }
 
 // Daemon is a poller owner (or follower) for one user.
@@ -281,6 +286,12 @@ func (dm *Daemon) own(ctx context.Context) error {
 		pub:    NewPublisher(dm.d.Store, dm.d.Clock, dm.d.Heartbeat),
 		info:   Owner{PID: os.Getpid(), Mode: dm.d.Mode, Since: dm.d.Clock.Now()},
 	}
+	if dm.d.ReleaseCheck != nil {
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); dm.runReleaseChecks(rctx) }()
+		defer func() { stop(); <-done }()
+	}
 	for {
 		wakeAt := dm.tick(ctx, st)
 		if ctx.Err() != nil {
@@ -298,6 +309,16 @@ func (dm *Daemon) own(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// runReleaseChecks checks for a new release now and then daily (by any
+// process's last check) while auto_update.enabled is on.
+func (dm *Daemon) runReleaseChecks(ctx context.Context) {
+	update.RunDaily(ctx, dm.d.Clock,
+		func() time.Time { rem, _ := update.Load(ctx, dm.d.Store); return rem.CheckedAt },
+		func() bool { return dm.d.Config().AutoUpdate.Enabled },
+		dm.d.ReleaseCheck,
+		func(err error) { dm.d.Log.Info("daemon: release check failed", "err", err) })
 }
 
 func (dm *Daemon) errorf(st *ownerState, now time.Time, format string, args ...any) {

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/accounts"
+	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/notify"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/backend/update"
 	"github.com/aimonitor/aimonitor/backend/usage"
 )
 
@@ -101,7 +103,7 @@ func FollowConfig(svc *service.Service) func() config.Config {
 // FromService builds Deps for mode (ModeDaemon or ModeWidget) from the
 // process's service: its database, accounts Manager, Anthropic client,
 // logger, notifications on its session bus, and the lock in its data
-// directory. Set OnStatus before Run where needed.
+// directory, and the release check. Set OnStatus before Run where needed.
 func FromService(ctx context.Context, svc *service.Service, mode string) (Deps, error) {
 	db, err := svc.Store(ctx)
 	if err != nil {
@@ -124,5 +126,13 @@ func FromService(ctx context.Context, svc *service.Service, mode string) (Deps, 
 		Sender:   notify.NewPlatform(notify.Options{Getenv: svc.Getenv, Log: svc.Log}),
 		Log:      svc.Log,
 		Mode:     mode,
+		ReleaseCheck: func(ctx context.Context) error {
+			checker, err := svc.UpdateChecker()
+			if err != nil {
+				return err
+			}
+			_, err = update.CheckAndRemember(ctx, checker, db, buildinfo.Version, time.Now())
+			return err
+		},
 	}, nil
 }

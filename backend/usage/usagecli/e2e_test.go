@@ -22,6 +22,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
+	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/internal/testbus"
@@ -59,6 +60,7 @@ func newWorld(t *testing.T) *world {
 	w.environ = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + w.home, "USER=tester", "LANG=C.UTF-8",
 		"AIMONITOR_API_BASE=" + srv.URL, "AIMONITOR_TOKEN_URL=" + srv.URL + sim.TokenPath,
+		"AIMONITOR_RELEASES_URL=" + srv.URL + "/repos/" + buildinfo.ReleasesRepo + "/releases",
 	}, bus.Vars()...)
 	return w
 }
@@ -286,6 +288,23 @@ func (w *world) usageRequests(uuid string, status int, from, to time.Time) int {
 		}
 	}
 	return n
+}
+
+// A daemon-only install (no widget) with auto_update.enabled on checks for a
+// new release: the poller owner runs the check, whichever process it is.
+func TestDaemonChecksForReleases(t *testing.T) {
+	w := newWorld(t)
+	w.add("work", sim.AccountSpec{Email: "me@work.example", Windows: map[string]sim.WindowSpec{
+		sim.FiveHour: {Utilization: 10, ResetsIn: 3 * time.Hour},
+	}})
+	w.startDaemon()
+	deadline := time.Now().Add(30 * time.Second)
+	for w.sim.Log().Count(sim.EndpointReleases, 200) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon never asked for the releases list")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestDaemonEndToEnd runs the real commands, the real accounts Manager and
