@@ -2,12 +2,18 @@
 // benchmark (bench/tokens/run.sh): it wires tokenscli.Command exactly as the
 // aimonitor CLI does, without the desktop parts, so the benchmark measures
 // the same code path. Arguments are those of `aimonitor tokens`.
+//
+// For bench/tokens/profile.sh it writes pprof profiles when asked:
+// AIMON_CPUPROFILE=file (CPU) and AIMON_MEMPROFILE=file (allocations,
+// every allocation sampled).
 package main
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/service"
@@ -15,6 +21,37 @@ import (
 )
 
 func main() {
+	if p := os.Getenv("AIMON_MEMPROFILE"); p != "" {
+		runtime.MemProfileRate = 1
+		defer writeHeap(p)
+	}
+	if p := os.Getenv("AIMON_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "aimon-tokens:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "aimon-tokens: "+logging.Redact(err.Error()))
+		os.Exit(1)
+	}
+}
+
+func writeHeap(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "aimon-tokens:", err)
+	}
+}
+
+func run() error {
 	var svc *service.Service
 	get := func() (*service.Service, error) {
 		if svc != nil {
@@ -34,8 +71,5 @@ func main() {
 	if svc != nil {
 		svc.Close()
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "aimon-tokens: "+logging.Redact(err.Error()))
-		os.Exit(1)
-	}
+	return err
 }

@@ -20,6 +20,23 @@
 //
 // Every prompt stays under 200k tokens so long-context pricing never applies
 // (ccusage prices that tier differently; see docs/performance.md).
+//
+// The shape is set by knobs; left at zero, each keeps the original corpus
+// (about 1000 files, one response per ~19 KB, two thirds of the bytes in
+// tool results):
+//
+//	-density N     distinct responses per MB (sizes of tool results and
+//	               assistant text are scaled to fit)
+//	-files N       about N session files (subagent files come on top); each
+//	               session's size is drawn log-normally around size/N with
+//	               -spread as the sigma (0 = all alike, 1.5 = a few large)
+//	-tool-share F  share of the bytes in tool-result lines (0..0.95)
+//	-subagents F   chance that a response starts a subagent (default 1/12)
+//	-replays F     chance that a session resumes (replays) the one before it
+//	               in its project (default 1/5)
+//
+// It prints what it wrote (files, bytes, responses, the real density and
+// tool share) so a benchmark can report the shape it measured.
 package main
 
 import (
@@ -28,6 +45,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -39,8 +57,20 @@ func main() {
 	out := flag.String("out", "bench/out/corpus", "directory to create (its projects/ subdirectory is the corpus)")
 	size := flag.Int64("size", 300<<20, "approximate corpus size in bytes")
 	seed := flag.Uint64("seed", 1, "random seed")
+	var sh shape
+	flag.Float64Var(&sh.density, "density", 0, "distinct responses per MB (0: the original mix, ~53/MB)")
+	flag.IntVar(&sh.files, "files", 0, "about this many session files (0: 5-65 turns per session)")
+	flag.Float64Var(&sh.spread, "spread", 0.6, "sigma of the log-normal session size with -files")
+	flag.Float64Var(&sh.toolShare, "tool-share", 0, "share of bytes in tool results (0: the original mix, ~2/3)")
+	flag.Float64Var(&sh.subagents, "subagents", 1.0/12, "chance that a response starts a subagent")
+	flag.Float64Var(&sh.replays, "replays", 0.2, "chance that a session replays the previous one of its project")
 	flag.Parse()
-	if err := generate(*out, *size, *seed); err != nil {
+	if sh.toolShare < 0 || sh.toolShare > 0.95 || sh.density < 0 || sh.subagents < 0 || sh.subagents > 1 ||
+		sh.replays < 0 || sh.replays > 1 || sh.files < 0 || sh.spread < 0 {
+		fmt.Fprintln(os.Stderr, "gen: a shape knob is out of range")
+		os.Exit(2)
+	}
+	if err := generate(*out, *size, *seed, sh); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
@@ -67,7 +97,18 @@ var projects = []string{
 	"/home/dev/src/mobile", "/home/dev/src/docs-site", "/home/dev/src/cli-tools",
 }
 
+// shape is the corpus's knobs (see the package comment).
+type shape struct {
+	density   float64
+	files     int
+	spread    float64
+	toolShare float64
+	subagents float64
+	replays   float64
+}
+
 type gen struct {
+	sh       shape
 	rng      *rand.Rand
 	root     string
 	target   int64
@@ -80,16 +121,25 @@ type gen struct {
 	files    int
 	assist   int
 	truncate int
+	// what was written, for the summary and for steering -tool-share and
+	// -density toward their targets
+	responses int
+	toolBytes int64
+	// scale factors the steering adjusts: tool result and assistant text sizes
+	toolScale, textScale float64
 }
 
-func generate(out string, size int64, seed uint64) error {
+func generate(out string, size int64, seed uint64, sh shape) error {
 	g := &gen{
-		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		root:    filepath.Join(out, "projects"),
-		target:  size,
-		start:   time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
-		span:    120 * 24 * time.Hour,
-		replays: map[string][][]byte{},
+		sh:        sh,
+		toolScale: 1,
+		textScale: 1,
+		rng:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		root:      filepath.Join(out, "projects"),
+		target:    size,
+		start:     time.Date(2026, 7, 20, 0, 0, 0, 0, time.UTC),
+		span:      120 * 24 * time.Hour,
+		replays:   map[string][][]byte{},
 	}
 	if err := os.RemoveAll(out); err != nil {
 		return err
@@ -102,8 +152,41 @@ func generate(out string, size int64, seed uint64) error {
 	}
 	fmt.Fprintf(os.Stderr, "gen: %d files, %d MB, %d assistant lines, %d truncated lines in %s\n",
 		g.files, g.written>>20, g.assist, g.truncate, g.root)
+	// One line a script can keep: the shape as written.
+	fmt.Printf("files=%d bytes=%d responses=%d kb_per_response=%.1f tool_share=%.2f\n", g.files, g.written,
+		g.responses, float64(g.written)/1024/float64(max(g.responses, 1)), float64(g.toolBytes)/float64(max(g.written, 1)))
 	return nil
 }
+
+// steer nudges the size scales after each response so the running density
+// and tool share approach the knobs' targets (a knob left at zero keeps its
+// scale at 1, the original mix).
+func (g *gen) steer() {
+	if g.sh.toolShare > 0 {
+		share := float64(g.toolBytes) / float64(max(g.written, 1))
+		if share < g.sh.toolShare {
+			g.toolScale *= 1.02
+		} else {
+			g.toolScale /= 1.02
+		}
+		g.toolScale = min(max(g.toolScale, 0.01), 100)
+	}
+	if g.sh.density > 0 {
+		perMB := float64(g.responses) / (float64(max(g.written, 1)) / (1 << 20))
+		// Too dense: everything grows; too sparse: everything shrinks.
+		f := 1.02
+		if perMB < g.sh.density {
+			f = 1 / f
+		}
+		g.textScale = min(max(g.textScale*f, 0.01), 100)
+		if g.sh.toolShare == 0 {
+			g.toolScale = min(max(g.toolScale*f, 0.01), 100)
+		}
+	}
+}
+
+// scaled is n times s, at least lo.
+func scaled(n int, s float64, lo int) int { return max(int(float64(n)*s), lo) }
 
 // makeText builds fragments of prose and code, already escaped for a JSON
 // string: mostly ASCII, with the quotes, backslashes, newlines and tabs that
@@ -248,15 +331,27 @@ func (g *gen) session() error {
 	}
 	// A resumed session replays the previous session's lines verbatim, with
 	// the same message ids and request ids: they must be counted once.
-	if prev := g.replays[key]; len(prev) > 0 && g.rng.IntN(5) == 0 {
+	if prev := g.replays[key]; len(prev) > 0 && g.chance(g.sh.replays, 5) {
 		for _, l := range prev {
 			g.emit(s, l)
 		}
 	}
-	turns := 5 + g.rng.IntN(60)
-	for t := 0; t < turns && g.written < g.target; t++ {
-		if err := g.turn(s, dir); err != nil {
-			return err
+	if g.sh.files > 0 {
+		// A session of about its drawn size.
+		mean := float64(g.target) / float64(g.sh.files)
+		sigma := g.sh.spread
+		want := int64(mean * math.Exp(sigma*g.rng.NormFloat64()-sigma*sigma/2))
+		for start := g.written; g.written-start < want && g.written < g.target; {
+			if err := g.turn(s, dir); err != nil {
+				return err
+			}
+		}
+	} else {
+		turns := 5 + g.rng.IntN(60)
+		for t := 0; t < turns && g.written < g.target; t++ {
+			if err := g.turn(s, dir); err != nil {
+				return err
+			}
 		}
 	}
 	if g.rng.IntN(40) == 0 {
@@ -309,12 +404,14 @@ func (g *gen) turn(s *sessionCtx, dir string) error {
 			*s.replayable = append(*s.replayable, line)
 			s.ts = s.ts.Add(time.Duration(g.rng.IntN(900)) * time.Millisecond)
 		}
-		if g.rng.IntN(12) == 0 && !s.sidechain {
+		g.responses++
+		if g.chance(g.sh.subagents, 12) && !s.sidechain {
 			if err := g.subagent(s, dir); err != nil {
 				return err
 			}
 		}
-		g.emit(s, g.toolResult(s))
+		g.emitTool(s, g.toolResult(s))
+		g.steer()
 	}
 	switch g.rng.IntN(30) {
 	case 0:
@@ -335,21 +432,30 @@ func (g *gen) turn(s *sessionCtx, dir string) error {
 	return nil
 }
 
+// chance is true with probability p; at the default 1/n it draws exactly as
+// the original generator did, so the default corpus stays the same.
+func (g *gen) chance(p float64, n int) bool {
+	if p == 1/float64(n) {
+		return g.rng.IntN(n) == 0
+	}
+	return g.rng.Float64() < p
+}
+
 func (g *gen) blocks() []string {
 	n := 1 + g.rng.IntN(3)
 	out := make([]string, n)
 	for i := range out {
 		switch {
 		case i == 0 && g.rng.IntN(2) == 0:
-			out[i] = fmt.Sprintf(`[{"type":"thinking","thinking":"%s","signature":"%s"}]`, g.textOf(200+g.rng.IntN(3000)), g.id("Eo"))
+			out[i] = fmt.Sprintf(`[{"type":"thinking","thinking":"%s","signature":"%s"}]`, g.textOf(scaled(200+g.rng.IntN(3000), g.textScale, 20)), g.id("Eo"))
 		case i == n-1:
-			input := fmt.Sprintf(`{"file_path":"/home/dev/src/x.go","content":"%s"}`, g.textOf(100+g.rng.IntN(6000)))
+			input := fmt.Sprintf(`{"file_path":"/home/dev/src/x.go","content":"%s"}`, g.textOf(scaled(100+g.rng.IntN(6000), g.textScale, 20)))
 			if g.rng.IntN(3) == 0 {
 				input = fmt.Sprintf(`{"command":"go test ./...","description":"%s"}`, g.textOf(60))
 			}
 			out[i] = fmt.Sprintf(`[{"type":"tool_use","id":"%s","name":"Write","input":%s}]`, g.id("toolu_01"), input)
 		default:
-			out[i] = fmt.Sprintf(`[{"type":"text","text":"%s"}]`, g.textOf(50+g.rng.IntN(1500)))
+			out[i] = fmt.Sprintf(`[{"type":"text","text":"%s"}]`, g.textOf(scaled(50+g.rng.IntN(1500), g.textScale, 20)))
 		}
 	}
 	return out
@@ -402,6 +508,7 @@ func (g *gen) toolResult(s *sessionCtx) []byte {
 	case r < 115:
 		n = 8000 + g.rng.IntN(32000)
 	}
+	n = scaled(n, g.toolScale, 50)
 	body := g.textOf(n)
 	result := fmt.Sprintf(`{"stdout":"%s","stderr":"","interrupted":false,"isImage":false}`, body[:min(len(body), 2000)])
 	if g.rng.IntN(15) == 0 {
@@ -440,12 +547,13 @@ func (g *gen) subagent(parent *sessionCtx, dir string) error {
 			line := g.assistantLine(s, msgID, reqID, model, u, content)
 			g.emit(s, line)
 		}
+		g.responses++
 		if g.rng.IntN(3) == 0 {
 			parent.ts = s.ts
 			g.emit(parent, fmt.Appendf(nil, `{%s"type":"progress","data":{"message":{"type":"assistant","message":{"model":"%s","id":"%s","type":"message","role":"assistant","content":[{"type":"text","text":"%s"}],"stop_reason":null,"stop_sequence":null,"usage":%s},"requestId":"%s","uuid":"%s","timestamp":"%s"},"type":"agent_progress","prompt":"","agentId":"%s"},"toolUseID":"%s","parentToolUseID":"%s","uuid":"%s","timestamp":"%s"}`,
 				g.header(parent), model, msgID, g.textOf(100), usageJSON(u), reqID, g.uuid(), ts(s.ts), agent, g.id("toolu_01"), g.id("toolu_01"), g.uuid(), ts(s.ts)))
 		}
-		g.emit(s, g.toolResult(s))
+		g.emitTool(s, g.toolResult(s))
 	}
 	parent.ts = s.ts
 	if err := s.w.Flush(); err != nil {
@@ -458,6 +566,11 @@ func (g *gen) emit(s *sessionCtx, line []byte) {
 	g.emitRaw(s, line)
 	s.w.WriteByte('\n')
 	g.written++
+}
+
+func (g *gen) emitTool(s *sessionCtx, line []byte) {
+	g.emit(s, line)
+	g.toolBytes += int64(len(line)) + 1
 }
 
 func (g *gen) emitRaw(s *sessionCtx, line []byte) {
