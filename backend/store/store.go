@@ -56,6 +56,7 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	if err := paths.CreatePrivate(file); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	pinAllocatorPages()
 	pool, err := sqlitex.NewPool(file, sqlitex.PoolOptions{
 		Flags:       sqlite.OpenReadWrite | sqlite.OpenCreate | sqlite.OpenWAL | sqlite.OpenNoMutex,
 		PoolSize:    4,
@@ -133,19 +134,24 @@ func (s *Store) Write(ctx context.Context, fn func(conn *sqlite.Conn) error) err
 }
 
 func (s *Store) withConn(ctx context.Context, fn func(conn *sqlite.Conn) error) error {
+	takeCtx := ctx
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTakeTimeout)
+		takeCtx, cancel = context.WithTimeout(ctx, DefaultTakeTimeout)
 		defer cancel()
 	}
-	conn, err := s.pool.Take(ctx)
+	conn, err := s.pool.Take(takeCtx)
 	if err != nil {
-		if ctx.Err() != nil {
+		if takeCtx.Err() != nil {
 			return fmt.Errorf("store: %w", ErrBusy)
 		}
 		return fmt.Errorf("store: %w", err)
 	}
 	defer s.pool.Put(conn)
+	// The timeout bounds the wait for a connection, not the work: a long
+	// write (the first scan of a large transcript history on a busy
+	// machine) must not be interrupted by it. The caller's ctx still is.
+	conn.SetInterrupt(ctx.Done())
 	return fn(conn)
 }
 
