@@ -89,6 +89,8 @@ func (app *App) windowOptions() *options.App {
 		BackgroundColour:         &options.RGBA{R: 0, G: 0, B: 0, A: 0},
 		AssetServer:              &assetserver.Options{Assets: assets, Middleware: statusFeed{app}.middleware},
 		OnStartup:                app.startup,
+		OnDomReady:               app.domReady,
+		OnBeforeClose:            app.beforeClose,
 		OnShutdown:               app.shutdown,
 		Bind:                     []any{app},
 		EnableDefaultContextMenu: false,
@@ -128,6 +130,7 @@ func (a *App) domReady(ctx context.Context) {
 	if mini {
 		a.restorePosition(ctx)
 	}
+	a.followMoves(ctx)
 }
 
 // beforeClose remembers the widget's position; it never blocks closing.

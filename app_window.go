@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 )
@@ -134,19 +136,84 @@ func (a *App) FitHeight(height int) error {
 // positionKey stores the mini widget's last position (settings table).
 const positionKey = "widget.position"
 
+// windowPos is the mini widget's top-left corner in root (whole-desktop)
+// coordinates.
 type windowPos struct{ X, Y int }
 
-// savePosition remembers where the mini widget was, for the next start.
+type rect struct{ X, Y, W, H int }
+
+// screenGeometry is the window's area and the monitors' areas, in root
+// coordinates, as GTK reports them.
+type screenGeometry struct {
+	HaveWindow bool
+	Window     rect
+	Monitors   []rect
+	Primary    int
+}
+
+// overlap is the area two rectangles share.
+func overlap(a, b rect) int {
+	w := min(a.X+a.W, b.X+b.W) - max(a.X, b.X)
+	h := min(a.Y+a.H, b.Y+b.H) - max(a.Y, b.Y)
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	return w * h
+}
+
+// placeWidget is where a w×h widget last seen at p goes now: wholly on the
+// monitor that shows most of it, or on the primary monitor when none shows
+// any of it (the monitor it was on is gone).
+func placeWidget(p windowPos, w, h int, monitors []rect, primary int) windowPos {
+	if len(monitors) == 0 {
+		return p
+	}
+	best, area := -1, 0
+	for i, m := range monitors {
+		if a := overlap(rect{p.X, p.Y, w, h}, m); a > area {
+			best, area = i, a
+		}
+	}
+	if best < 0 {
+		best = primary
+		if best < 0 || best >= len(monitors) {
+			best = 0
+		}
+	}
+	m := monitors[best]
+	clamp := func(v, lo, hi int) int { return max(lo, min(v, hi)) }
+	return windowPos{clamp(p.X, m.X, max(m.X, m.X+m.W-w)), clamp(p.Y, m.Y, max(m.Y, m.Y+m.H-h))}
+}
+
+// savePosition remembers where the mini widget is, for the next start.
 func (a *App) savePosition() {
 	ctx := a.wailsCtx()
+	if ctx == nil {
+		return
+	}
+	var p windowPos
+	if haveGeometry {
+		g, ok := readGeometry()
+		if !ok || !g.HaveWindow {
+			return
+		}
+		p = windowPos{g.Window.X, g.Window.Y}
+	} else {
+		p.X, p.Y = runtime.WindowGetPosition(ctx)
+	}
+	a.storePosition(ctx, p)
+}
+
+// storePosition saves p while the window is the mini widget (the panel is
+// centred and never remembered).
+func (a *App) storePosition(ctx context.Context, p windowPos) {
 	a.mu.Lock()
 	mini := a.mode == "mini"
 	a.mu.Unlock()
-	if ctx == nil || !mini {
+	if !mini {
 		return
 	}
-	x, y := runtime.WindowGetPosition(ctx)
-	data, _ := json.Marshal(windowPos{x, y})
+	data, _ := json.Marshal(p)
 	db, err := a.svc.Store(ctx)
 	if err == nil {
 		err = db.SetSetting(context.WithoutCancel(ctx), positionKey, string(data))
@@ -156,7 +223,45 @@ func (a *App) savePosition() {
 	}
 }
 
-// restorePosition puts the widget where it was, if that spot is still on a screen.
+// movedSettle is how long the widget must rest before a move is saved, so
+// a drag writes once.
+const movedSettle = 500 * time.Millisecond
+
+// followMoves saves the mini widget's position each time it comes to rest.
+func (a *App) followMoves(ctx context.Context) {
+	var mu sync.Mutex
+	var timer *time.Timer
+	var last windowPos
+	watchMoves(func(x, y int) {
+		mu.Lock()
+		defer mu.Unlock()
+		last = windowPos{x, y}
+		if timer != nil {
+			timer.Stop()
+		}
+		timer = time.AfterFunc(movedSettle, func() {
+			mu.Lock()
+			p := last
+			mu.Unlock()
+			if ctx.Err() == nil {
+				a.storePosition(ctx, p)
+			}
+		})
+	})
+}
+
+// miniHeightNow is the mini widget's height as its content last asked for it.
+func (a *App) miniHeightNow() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fitHeight > 0 {
+		return a.fitHeight
+	}
+	return miniHeight
+}
+
+// restorePosition puts the widget where it was, moved wholly onto a monitor
+// (onto the primary one if its monitor is gone).
 func (a *App) restorePosition(ctx context.Context) {
 	db, err := a.svc.Store(ctx)
 	if err != nil {
@@ -170,16 +275,28 @@ func (a *App) restorePosition(ctx context.Context) {
 	if json.Unmarshal([]byte(v), &p) != nil {
 		return
 	}
+	if haveGeometry {
+		g, ok := readGeometry()
+		if !ok {
+			return
+		}
+		p = placeWidget(p, miniWidth, a.miniHeightNow(), g.Monitors, g.Primary)
+		moveWindow(p.X, p.Y)
+		return
+	}
+	// Wails measures from the current screen and knows no monitor origins.
 	screens, err := runtime.ScreenGetAll(ctx)
 	if err != nil {
 		return
 	}
-	for _, s := range screens {
-		// Wails reports positions relative to the current screen; keep the
-		// widget only if it would still be visible there.
-		if p.X >= 0 && p.Y >= 0 && p.X+80 <= s.Size.Width && p.Y+40 <= s.Size.Height {
-			runtime.WindowSetPosition(ctx, p.X, p.Y)
-			return
+	var mons []rect
+	primary := 0
+	for i, s := range screens {
+		if s.IsPrimary {
+			primary = i
 		}
+		mons = append(mons, rect{0, 0, s.Size.Width, s.Size.Height})
 	}
+	p = placeWidget(p, miniWidth, a.miniHeightNow(), mons, primary)
+	runtime.WindowSetPosition(ctx, p.X, p.Y)
 }

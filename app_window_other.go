@@ -7,3 +7,10 @@ package main
 func setFrame(bool, int, int, int, int) {}
 
 const haveSetFrame = false
+
+// Without GTK the widget is placed through Wails (see placeThroughWails).
+func readGeometry() (screenGeometry, bool) { return screenGeometry{}, false }
+func moveWindow(int, int)                  {}
+func watchMoves(func(x, y int))            {}
+
+const haveGeometry = false

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -139,4 +140,45 @@ func descendants(pid string) []string {
 		}
 	}
 	return out
+}
+
+// The mini widget opens where it was left: moved, then restarted, it comes
+// back at the same spot instead of the centre of the screen.
+func TestWidgetRemembersItsPosition(t *testing.T) {
+	display := startX(t)
+	env := sandbox(t, display)
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+startKeyring(t, env), "AIMONITOR_AUTO_UPDATE_ENABLED=false")
+	bin := filepath.Join(repoRoot(t), "build", "bin", "aimonitor")
+
+	g := startGroup(t, env, repoRoot(t), bin)
+	wid := findWindow(t, display, g, 60*time.Second)
+	time.Sleep(2 * time.Second) // the page is up and the position restore has run
+	if out, err := x(display, "xdotool", "windowmove", wid, "613", "271"); err != nil {
+		t.Fatalf("xdotool windowmove: %v %s", err, out)
+	}
+	waitFor(t, 10*time.Second, "the widget to move", func() bool { return position(t, display, wid) == "613,271" })
+	time.Sleep(2 * time.Second) // the move settles and is saved
+	g.stop()
+
+	g = startGroup(t, env, repoRoot(t), bin)
+	wid = findWindow(t, display, g, 60*time.Second)
+	defer func() {
+		if t.Failed() {
+			screenshot(t, display, "failure-position.png")
+			t.Log(g.out.String())
+		}
+	}()
+	waitFor(t, 20*time.Second, "the widget to open where it was left", func() bool { return position(t, display, wid) == "613,271" })
+}
+
+// position is the window's top-left corner on the screen, as "x,y".
+func position(t *testing.T, display, wid string) string {
+	t.Helper()
+	out, _ := x(display, "xdotool", "getwindowgeometry", wid)
+	for _, line := range strings.Split(out, "\n") {
+		if s, ok := strings.CutPrefix(strings.TrimSpace(line), "Position: "); ok {
+			return strings.Fields(s)[0]
+		}
+	}
+	return ""
 }
