@@ -1,11 +1,14 @@
-// Package cli is aimonitor's command line: `aimonitor` alone opens the
-// widget; subcommands manage accounts, config and the daemon. Every listing
-// command takes --json. Errors are one line on stderr and a non-zero exit.
+// Package cli is aimonitor's whole command line: `aimonitor` alone opens the
+// widget; subcommands manage accounts, usage, tokens, config and the daemon.
+// Each command lives in its own file, cmd_<name>.go, as a method of app that
+// returns its *cobra.Command; rootCommand mounts them all. Output goes
+// through the helpers in output.go (stdout for results, stderr for hints,
+// --json through printJSON). Errors are returned, never printed: Run prints
+// them as one line on stderr and exits non-zero.
 package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,11 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
+	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/service"
-	"github.com/aimonitor/aimonitor/backend/tokens/tokenscli"
-	"github.com/aimonitor/aimonitor/backend/usage/usagecli"
 )
 
 // GUIOptions tell the GUI runner how to open.
@@ -57,6 +59,14 @@ type app struct {
 	// untilStopped: the running command is one of runsUntilStopped.
 	untilStopped bool
 	svc          *service.Service
+
+	// Tests substitute these (nil means the real thing).
+	newService func(service.Options) (*service.Service, error)
+	// clock is the wall clock of refresh and usage: it decides whether a
+	// Retry-After or the spacing still holds.
+	clock clock.Clock
+	// daemonDeps, when set, adjusts the daemon's Deps before it runs.
+	daemonDeps func(*daemon.Deps)
 }
 
 // runsUntilStopped are the commands that keep running (the window, the
@@ -73,22 +83,16 @@ func (a *app) service() (*service.Service, error) {
 	if a.svc != nil {
 		return a.svc, nil
 	}
-	svc, err := service.New(service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug, OneShot: !a.untilStopped})
+	build := a.newService
+	if build == nil {
+		build = service.New
+	}
+	svc, err := build(service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug, OneShot: !a.untilStopped})
 	if err != nil {
 		return nil, err
 	}
 	a.svc = svc
 	return svc, nil
-}
-
-func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.deps.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func (a *app) printf(format string, args ...any) {
-	fmt.Fprintf(a.deps.Stdout, format, args...)
 }
 
 // Run executes args (without the program name) and returns the exit code.
@@ -105,7 +109,16 @@ func Run(ctx context.Context, args []string, d Deps) int {
 	if d.Environ == nil {
 		d.Environ = os.Environ()
 	}
-	a := &app{deps: d}
+	return (&app{deps: d}).run(ctx, args)
+}
+
+// run is Run once Deps are complete; tests call it on an app with
+// substitutes set.
+func (a *app) run(ctx context.Context, args []string) int {
+	d := a.deps
+	if a.clock == nil {
+		a.clock = clock.Real{}
+	}
 	defer func() {
 		if a.svc != nil {
 			a.svc.Close()
@@ -153,45 +166,12 @@ Run it without arguments to open the widget.`,
 	}
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")
 	root.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
-	root.AddCommand(a.versionCommand(), a.configCommand(), a.widgetCommand(), a.demoCommand(), a.simCommand(), a.updateCommand())
-	root.AddCommand(accountscli.CommandsWith(a.service, a.deps.Stdout, a.deps.Stderr, a.deps.Stdin,
-		accountscli.Hooks{Usage: usagecli.ListUsage})...)
-	root.AddCommand(usagecli.Commands(a.service, a.deps.Stdout)...)
-	root.AddCommand(tokenscli.Command(a.service, a.deps.Stdout))
-	a.addMaintenanceCommands(root) // config export/import, doctor, uninstall (backup.go, doctor.go, uninstall.go)
+	// One line per command file (cmd_<name>.go); cobra sorts them in help.
+	root.AddCommand(
+		a.widgetCommand(), a.demoCommand(), a.simCommand(), a.versionCommand(), a.updateCommand(),
+		a.addCommand(), a.switchCommand(), a.listCommand(), a.renameCommand(), a.removeCommand(), a.logCommand(),
+		a.refreshCommand(), a.usageCommand(), a.daemonCommand(), a.tokensCommand(),
+		a.configCommand(), a.doctorCommand(), a.uninstallCommand(),
+	)
 	return root
-}
-
-func (a *app) runGUI(ctx context.Context, opts GUIOptions) error {
-	if a.deps.RunGUI == nil {
-		return errors.New("this build has no desktop window; use the subcommands (see aimonitor --help)")
-	}
-	svc, err := a.service()
-	if err != nil {
-		return err
-	}
-	return a.deps.RunGUI(ctx, svc, opts)
-}
-
-func (a *app) widgetCommand() *cobra.Command {
-	var expanded bool
-	cmd := &cobra.Command{
-		Use:   "widget",
-		Short: "Open the desktop widget (the same as running aimonitor alone)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runGUI(cmd.Context(), GUIOptions{Expanded: expanded})
-		},
-	}
-	cmd.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
-	return cmd
-}
-
-func lookup(environ []string, key string) string {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if len(environ[i]) > len(key) && environ[i][:len(key)] == key && environ[i][len(key)] == '=' {
-			return environ[i][len(key)+1:]
-		}
-	}
-	return ""
 }

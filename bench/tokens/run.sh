@@ -13,7 +13,7 @@
 #
 # The CLI wiring of `aimonitor tokens` may not exist yet, so this builds
 # bench/tokens/aimon-tokens, which runs the very same cobra command
-# (backend/tokens/tokenscli) without the desktop parts.
+# (backend/cli, cmd_tokens.go) without the desktop parts.
 #
 # Usage: bench/tokens/run.sh            (SIZE_MB=300 RUNS=7 by default)
 # Output goes to bench/out/tokens (git-ignored); nothing outside the

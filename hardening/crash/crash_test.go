@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/hardening/internal/world"
 )
 
@@ -366,10 +366,10 @@ func (h *harness) tempFiles() []string {
 }
 
 // list runs `list --json` in-process: the next start after a crash.
-func (h *harness) list() accountscli.ListOutput {
+func (h *harness) list() cli.ListOutput {
 	h.t.Helper()
 	out := h.w.MustRun("list", "--json")
-	var l accountscli.ListOutput
+	var l cli.ListOutput
 	if err := json.Unmarshal([]byte(out), &l); err != nil {
 		h.t.Fatalf("list --json: %v\n%s", err, out)
 	}

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
+	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/hardening/internal/world"
 )
 
@@ -80,9 +80,9 @@ func lastLine(t *testing.T, r world.Result) string {
 	return last
 }
 
-func listState(t *testing.T, w *world.World, label string) accountscli.ListItem {
+func listState(t *testing.T, w *world.World, label string) cli.ListItem {
 	t.Helper()
-	var l accountscli.ListOutput
+	var l cli.ListOutput
 	if err := json.Unmarshal([]byte(w.MustRun("list", "--json")), &l); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func listState(t *testing.T, w *world.World, label string) accountscli.ListItem 
 		}
 	}
 	t.Fatalf("list --json has no %s", label)
-	return accountscli.ListItem{}
+	return cli.ListItem{}
 }
 
 // `aimonitor refresh` of the live account under each fault: the exit code,

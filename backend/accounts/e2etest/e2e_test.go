@@ -22,16 +22,12 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/internal/claudetest"
 
-	"github.com/spf13/cobra"
-
-	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/keyring"
-	"github.com/aimonitor/aimonitor/backend/logging"
-	"github.com/aimonitor/aimonitor/backend/service"
 )
 
 // claudeBin finds the real Claude Code CLI (see claudetest).
@@ -75,9 +71,9 @@ func newEnv(t *testing.T, bus *testbus.Bus, extra ...string) *env {
 	return e
 }
 
-// run executes one aimonitor command in-process the way the CLI's root
-// does (a fresh service per command, as a new process would have), and
-// returns what it printed and its exit code.
+// run executes one aimonitor command in-process through the CLI's entry
+// point (a fresh service per command, as a new process would have), with
+// --debug unless quiet, and returns what it printed and its exit code.
 func (e *env) run(ctx context.Context, args ...string) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
 	code = e.exec(ctx, &out, &errOut, args...)
@@ -85,31 +81,10 @@ func (e *env) run(ctx context.Context, args ...string) (stdout, stderr string, c
 }
 
 func (e *env) exec(ctx context.Context, out, errOut io.Writer, args ...string) int {
-	var svc *service.Service
-	getSvc := func() (*service.Service, error) {
-		if svc == nil {
-			s, err := service.New(service.Options{Environ: e.environ, Stderr: errOut, Debug: !e.quiet})
-			if err != nil {
-				return nil, err
-			}
-			svc = s
-		}
-		return svc, nil
+	if !e.quiet {
+		args = append([]string{"--debug"}, args...)
 	}
-	defer func() {
-		if svc != nil {
-			svc.Close()
-		}
-	}()
-	root := &cobra.Command{Use: "aimonitor", SilenceErrors: true, SilenceUsage: true}
-	root.AddCommand(accountscli.Commands(getSvc, out, errOut, strings.NewReader(""))...)
-	root.SetArgs(args)
-	root.SetOut(out)
-	root.SetErr(errOut)
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		fmt.Fprintln(errOut, "aimonitor: "+logging.Redact(err.Error()))
-	}
+	code := cli.Run(ctx, args, cli.Deps{Stdin: strings.NewReader(""), Stdout: out, Stderr: errOut, Environ: e.environ})
 	e.mu.Lock()
 	fmt.Fprintf(&e.printed, "$ aimonitor %s\n", strings.Join(args, " "))
 	for _, w := range []io.Writer{out, errOut} {
@@ -118,10 +93,7 @@ func (e *env) exec(ctx context.Context, out, errOut io.Writer, args ...string) i
 		}
 	}
 	e.mu.Unlock()
-	if err != nil {
-		return 1
-	}
-	return 0
+	return code
 }
 
 func (e *env) mustRun(args ...string) string {
@@ -364,7 +336,7 @@ func TestSwitchingWithTheRealClaudeCode(t *testing.T) {
 	}
 
 	// list and log.
-	var list accountscli.ListOutput
+	var list cli.ListOutput
 	if err := json.Unmarshal([]byte(e.mustRun("list", "--json")), &list); err != nil {
 		t.Fatal(err)
 	}

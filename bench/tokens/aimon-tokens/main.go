@@ -1,7 +1,8 @@
 // Command aimon-tokens runs `aimonitor tokens` on its own, for the token
-// benchmark (bench/tokens/run.sh): it wires tokenscli.Command exactly as the
-// aimonitor CLI does, without the desktop parts, so the benchmark measures
-// the same code path. Arguments are those of `aimonitor tokens`.
+// benchmark (bench/tokens/run.sh): it runs the aimonitor CLI's entry point
+// (backend/cli) with `tokens` prepended, without the desktop parts, so the
+// benchmark measures the same code path. Arguments are those of
+// `aimonitor tokens`.
 //
 // For bench/tokens/profile.sh it writes pprof profiles when asked:
 // AIMON_CPUPROFILE=file (CPU) and AIMON_MEMPROFILE=file (allocations,
@@ -15,12 +16,15 @@ import (
 	"runtime"
 	"runtime/pprof"
 
-	"github.com/aimonitor/aimonitor/backend/logging"
-	"github.com/aimonitor/aimonitor/backend/service"
-	"github.com/aimonitor/aimonitor/backend/tokens/tokenscli"
+	"github.com/aimonitor/aimonitor/backend/cli"
 )
 
 func main() {
+	os.Exit(run())
+}
+
+// run returns the exit code once the profiles are written.
+func run() int {
 	if p := os.Getenv("AIMON_MEMPROFILE"); p != "" {
 		runtime.MemProfileRate = 1
 		defer writeHeap(p)
@@ -29,15 +33,12 @@ func main() {
 		f, err := os.Create(p)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "aimon-tokens:", err)
-			os.Exit(1)
+			return 1
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "aimon-tokens: "+logging.Redact(err.Error()))
-		os.Exit(1)
-	}
+	return cli.Run(context.Background(), append([]string{"tokens"}, os.Args[1:]...), cli.Deps{})
 }
 
 func writeHeap(path string) {
@@ -49,27 +50,4 @@ func writeHeap(path string) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "aimon-tokens:", err)
 	}
-}
-
-func run() error {
-	var svc *service.Service
-	get := func() (*service.Service, error) {
-		if svc != nil {
-			return svc, nil
-		}
-		s, err := service.New(service.Options{})
-		if err != nil {
-			return nil, err
-		}
-		svc = s
-		return s, nil
-	}
-	cmd := tokenscli.Command(get, os.Stdout)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	cmd.SetArgs(os.Args[1:])
-	err := cmd.ExecuteContext(context.Background())
-	if svc != nil {
-		svc.Close()
-	}
-	return err
 }

@@ -1,21 +1,18 @@
-package tokenscli
+package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/aimonitor/aimonitor/backend/service"
 )
 
-// sandbox is a private HOME, XDG tree and CLAUDE_CONFIG_DIR with one
+// tokensSandbox is a private HOME, XDG tree and CLAUDE_CONFIG_DIR with one
 // transcript holding two responses (one written twice) on two UTC days.
-func sandbox(t *testing.T) []string {
+func tokensSandbox(t *testing.T) []string {
 	t.Helper()
 	root := t.TempDir()
 	claude := filepath.Join(root, "claude")
@@ -41,37 +38,20 @@ func sandbox(t *testing.T) []string {
 	}
 }
 
-func run(t *testing.T, env []string, args ...string) (string, error) {
+// runTokens runs `aimonitor tokens ARGS` and returns its stdout, and an
+// error when it exits non-zero.
+func runTokens(t *testing.T, env []string, args ...string) (string, error) {
 	t.Helper()
-	var svc *service.Service
-	get := func() (*service.Service, error) {
-		if svc == nil {
-			s, err := service.New(service.Options{Environ: env, Stderr: &bytes.Buffer{}})
-			if err != nil {
-				return nil, err
-			}
-			svc = s
-		}
-		return svc, nil
+	r := run(t, env, append([]string{"tokens"}, args...)...)
+	if r.code != 0 {
+		return r.stdout, errors.New(r.stderr)
 	}
-	defer func() {
-		if svc != nil {
-			svc.Close()
-		}
-	}()
-	var out bytes.Buffer
-	cmd := Command(get, &out)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(context.Background())
-	return out.String(), err
+	return r.stdout, nil
 }
 
 func TestJSONShape(t *testing.T) {
-	env := sandbox(t)
-	out, err := run(t, env, "--json", "--tz", "UTC")
+	env := tokensSandbox(t)
+	out, err := runTokens(t, env, "--json", "--tz", "UTC")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,19 +71,19 @@ func TestJSONShape(t *testing.T) {
 		t.Fatalf("report: %s", out)
 	}
 	// Another zone moves the first response to the next day.
-	out, err = run(t, env, "--json", "--tz", "Europe/Paris", "--by", "day")
+	out, err = runTokens(t, env, "--json", "--tz", "Europe/Paris", "--by", "day")
 	if err != nil || !strings.Contains(out, `"date":"2025-06-02","input_tokens":110`) {
 		t.Fatalf("Paris: %v %s", err, out)
 	}
-	out, err = run(t, env, "--json", "--tz", "UTC", "--since", "20250602", "--by", "model")
+	out, err = runTokens(t, env, "--json", "--tz", "UTC", "--since", "20250602", "--by", "model")
 	if err != nil || !strings.Contains(out, `"model":"claude-sonnet-4-5-20250929","input_tokens":100`) {
 		t.Fatalf("since, by model: %v %s", err, out)
 	}
 }
 
 func TestTable(t *testing.T) {
-	env := sandbox(t)
-	out, err := run(t, env, "--by", "project", "--tz", "UTC")
+	env := tokensSandbox(t)
+	out, err := runTokens(t, env, "--by", "project", "--tz", "UTC")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,15 +95,15 @@ func TestTable(t *testing.T) {
 }
 
 func TestNoScanReportsWhatIsRecorded(t *testing.T) {
-	env := sandbox(t)
-	out, err := run(t, env, "--json", "--no-scan")
+	env := tokensSandbox(t)
+	out, err := runTokens(t, env, "--json", "--no-scan")
 	if err != nil || !strings.Contains(out, `"input_tokens":0`) {
 		t.Fatalf("before any scan: %v %s", err, out)
 	}
 }
 
 func TestBadFlags(t *testing.T) {
-	env := sandbox(t)
+	env := tokensSandbox(t)
 	for _, args := range [][]string{
 		{"--by", "week"},
 		{"--since", "June"},
@@ -131,7 +111,7 @@ func TestBadFlags(t *testing.T) {
 		{"--tz", "Mars/Olympus"},
 		{"--since", "2025-06-03", "--until", "2025-06-01"},
 	} {
-		if _, err := run(t, env, args...); err == nil {
+		if _, err := runTokens(t, env, args...); err == nil {
 			t.Errorf("%v: accepted", args)
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package usagecli_test
+package cli
 
 import (
 	"bytes"
@@ -16,25 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimonitor/aimonitor/backend/internal/claudetest"
-
-	"github.com/spf13/cobra"
-
-	"github.com/aimonitor/aimonitor/backend/accounts/accountscli"
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/internal/testbus"
-	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/notify"
-	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/backend/usage"
-	"github.com/aimonitor/aimonitor/backend/usage/usagecli"
 )
-
-// claudeBin finds the real Claude Code CLI (see claudetest).
-func claudeBin(t *testing.T) string { return claudetest.Bin(t) }
 
 // world is a user's machine: a temporary HOME, a real keyring on a private
 // bus, the simulator on a fake clock, and the real Claude Code CLI.
@@ -65,52 +54,37 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
+// daemonOptions are the substitutes a command of the daemon test runs with.
+type daemonOptions struct {
+	clock      clock.Clock // the world's fake clock when nil
+	daemonDeps func(*daemon.Deps)
+}
+
 // command runs one aimonitor command in-process with a service of its own,
 // as a separate process would.
-func (w *world) command(ctx context.Context, o usagecli.Options, args ...string) (string, error) {
+func (w *world) command(ctx context.Context, o daemonOptions, args ...string) (string, error) {
 	var out, errOut bytes.Buffer
-	var svc *service.Service
-	var mu sync.Mutex
-	getSvc := func() (*service.Service, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if svc == nil {
-			s, err := service.New(service.Options{Environ: w.environ, Stderr: &errOut})
-			if err != nil {
-				return nil, err
-			}
-			svc = s
-		}
-		return svc, nil
+	if o.clock == nil {
+		o.clock = w.clk
 	}
-	defer func() {
-		if svc != nil {
-			svc.Close()
-		}
-	}()
-	if o.Clock == nil {
-		o.Clock = w.clk
+	a := &app{
+		deps:  Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Environ: w.environ},
+		clock: o.clock, daemonDeps: o.daemonDeps,
 	}
-	root := &cobra.Command{Use: "aimonitor", SilenceErrors: true, SilenceUsage: true}
-	root.AddCommand(accountscli.CommandsWith(getSvc, &out, &errOut, strings.NewReader(""), accountscli.Hooks{Usage: usagecli.ListUsage})...)
-	root.AddCommand(usagecli.CommandsWith(getSvc, &out, o)...)
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	err := root.ExecuteContext(ctx)
+	code := a.run(ctx, args)
 	text := out.String()
-	if strings.Contains(text+errOut.String(), "sk-ant-") || (err != nil && strings.Contains(err.Error(), "sk-ant-")) {
+	if strings.Contains(text+errOut.String(), "sk-ant-") {
 		w.t.Errorf("a token was printed by aimonitor %v", args)
 	}
-	if err != nil {
-		return text, errors.New(logging.Redact(err.Error()) + "\n" + errOut.String())
+	if code != 0 {
+		return text, errors.New(errOut.String())
 	}
 	return text, nil
 }
 
 func (w *world) must(args ...string) string {
 	w.t.Helper()
-	out, err := w.command(context.Background(), usagecli.Options{}, args...)
+	out, err := w.command(context.Background(), daemonOptions{}, args...)
 	if err != nil {
 		w.t.Fatalf("aimonitor %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -226,7 +200,7 @@ func (w *world) startDaemon() *stepper {
 	s := &stepper{w: w, idle: make(chan time.Time), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	o := usagecli.Options{DaemonDeps: func(d *daemon.Deps) {
+	o := daemonOptions{daemonDeps: func(d *daemon.Deps) {
 		d.Clock, d.Sender, d.Jitter = w.clk, w.sent, func() float64 { return 0.5 }
 		// Fewer idle ticks: the loop still wakes for every poll and swap.
 		d.Heartbeat = time.Minute
@@ -266,7 +240,7 @@ func (s *stepper) until(limit time.Duration, what string, cond func() bool) {
 	end := s.w.clk.Now().Add(limit)
 	for !cond() {
 		if s.w.clk.Now().After(end) {
-			out, _ := s.w.command(context.Background(), usagecli.Options{}, "usage", "--json")
+			out, _ := s.w.command(context.Background(), daemonOptions{}, "usage", "--json")
 			s.w.t.Fatalf("%s did not happen within %v of simulated time; status:\n%s", what, limit, out)
 		}
 		s.w.clk.Set(s.next)
@@ -396,7 +370,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if err := w.sim.RevokeLogin(old.Identity.AccountUUID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.command(context.Background(), usagecli.Options{}, "refresh", "old"); err == nil {
+	if _, err := w.command(context.Background(), daemonOptions{}, "refresh", "old"); err == nil {
 		t.Fatal("refreshing a revoked login succeeded")
 	}
 	for _, a := range w.list().Accounts {

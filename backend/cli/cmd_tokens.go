@@ -1,7 +1,4 @@
-// Package tokenscli is the `aimonitor tokens` command: it brings the token
-// ledger up to date from Claude Code's transcripts, then prints a report by
-// day, model, project or account, as a table or as JSON.
-package tokenscli
+package cli
 
 import (
 	"fmt"
@@ -13,14 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/backend/tokens"
 )
 
-// Command builds the tokens command. svc gives the process's service (the
-// database, the environment for the transcript roots); stdout receives the
-// report.
-func Command(svc func() (*service.Service, error), stdout io.Writer) *cobra.Command {
+// tokensCommand brings the token ledger up to date from Claude Code's
+// transcripts, then prints a report by day, model, project or account, as
+// a table or as JSON.
+func (a *app) tokensCommand() *cobra.Command {
 	var (
 		asJSON       bool
 		since, until string
@@ -55,7 +51,7 @@ Only what changed since the last run is read.`,
 			if q.Location, err = location(tz); err != nil {
 				return err
 			}
-			s, err := svc()
+			s, err := a.service()
 			if err != nil {
 				return err
 			}
@@ -76,14 +72,14 @@ Only what changed since the last run is read.`,
 				if err != nil {
 					return err
 				}
-				_, err = stdout.Write(raw)
+				_, err = a.deps.Stdout.Write(raw)
 				return err
 			}
 			rep, err := ledger.Report(cmd.Context(), q)
 			if err != nil {
 				return err
 			}
-			return printTable(stdout, rep)
+			return printTokens(a.deps.Stdout, rep)
 		},
 	}
 	f := cmd.Flags()
@@ -117,7 +113,7 @@ func location(tz string) (*time.Location, error) {
 	return loc, nil
 }
 
-func printTable(w io.Writer, rep tokens.Report) error {
+func printTokens(w io.Writer, rep tokens.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := map[string]string{tokens.ByDay: "Date", tokens.ByModel: "Model", tokens.ByProject: "Project", tokens.ByAccount: "Account"}[rep.By]
 	fmt.Fprintf(tw, "%s\tInput\tOutput\tCache write\tCache read\tTotal\tCost (USD)\t\n", head)

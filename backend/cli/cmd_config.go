@@ -96,6 +96,6 @@ func (a *app) configCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(get, set, list, path)
+	cmd.AddCommand(get, set, list, path, a.exportCommand(), a.importCommand())
 	return cmd
 }

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aimonitor/aimonitor/backend/accounts"
+)
+
+func (a *app) addCommand() *cobra.Command {
+	var adopt bool
+	var label string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "add --label NAME [--adopt-current | --timeout 5m]",
+		Short: "Save a Claude login as an account",
+		Long: `Save a Claude login as an account aimonitor can switch to.
+
+  aimonitor add --adopt-current --label work
+      saves the login Claude Code uses right now.
+
+  aimonitor add --label personal [--timeout 5m]
+      waits while you run ` + "`claude`" + ` and /login with another account in a second
+      terminal, saves that login, then puts the previous login back.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if strings.TrimSpace(label) == "" {
+				return errors.New("add needs --label NAME")
+			}
+			if adopt && cmd.Flags().Changed("timeout") {
+				return errors.New("--timeout only applies when capturing a new login (without --adopt-current)")
+			}
+			// Ctrl-C while waiting must put the previous login back, so it
+			// cancels the context instead of killing the process.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			_, m, err := a.manager(ctx)
+			if err != nil {
+				return err
+			}
+			var acc *accounts.Account
+			if adopt {
+				acc, err = m.AdoptCurrent(ctx, label)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.deps.Stdout, "Saved Claude Code's current login (%s, %s) as %q.\n", acc.Email, acc.OrgName, acc.Label)
+				return nil
+			}
+			acc, err = m.CaptureNewLogin(ctx, label, timeout, func(ev accounts.CaptureEvent) {
+				switch ev.State {
+				case accounts.CaptureWaiting:
+					fmt.Fprintf(a.deps.Stderr, "%s\nWaiting until %s (Ctrl-C to stop)…\n", ev.Message, ev.Deadline.Local().Format("15:04:05"))
+				case accounts.CaptureDone:
+				default:
+					fmt.Fprintln(a.deps.Stderr, ev.Message)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.deps.Stdout, "Saved %s (%s) as %q; Claude Code's previous login is back in place.\n", acc.Email, acc.OrgName, acc.Label)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&adopt, "adopt-current", false, "save the login Claude Code uses now")
+	cmd.Flags().StringVar(&label, "label", "", "name of the account (required)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the new login")
+	return cmd
+}

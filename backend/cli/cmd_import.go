@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aimonitor/aimonitor/backend/accounts"
+	"github.com/aimonitor/aimonitor/backend/backup"
+)
+
+func (a *app) importCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Restore settings and accounts from a backup file",
+		Long: `Restores a backup made with "aimonitor config export". Everything is checked before
+anything changes: a wrong passphrase or an altered file changes nothing. Accounts that
+are already saved here (same e-mail and organization) are updated, not duplicated, and
+keep their label; a newer login saved here is kept over an older one from the file.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := readLimited(args[0], backup.MaxFileSize)
+			if err != nil {
+				return err
+			}
+			svc, err := a.service()
+			if err != nil {
+				return err
+			}
+			rep, err := backup.Import(cmd.Context(), svc, data, backup.ImportOptions{
+				Passphrase: func() ([]byte, error) { return a.passphrase(false) },
+			})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(rep)
+			}
+			a.printImport(rep)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) printImport(rep *backup.ImportReport) {
+	if len(rep.Settings) > 0 {
+		a.printf("settings: %s\n", strings.Join(rep.Settings, ", "))
+	} else {
+		a.printf("settings: none in the file\n")
+	}
+	for _, env := range rep.Overridden {
+		a.printf("note: %s is set in this environment and overrides the imported value\n", env)
+	}
+	for _, acc := range rep.Accounts {
+		var what string
+		switch acc.Outcome {
+		case accounts.ImportAdded:
+			what = "added"
+		case accounts.ImportUpdated:
+			what = "updated with the login from the file"
+		case accounts.ImportUnchanged:
+			what = "already up to date"
+		case accounts.ImportKeptNewer:
+			what = "kept: the login saved here is newer than the file's"
+		case backup.OutcomeNoLogin:
+			what = "not imported: the file holds no login for it (export with --include-tokens, or add it here with `aimonitor add`)"
+		default:
+			what = acc.Outcome
+		}
+		a.printf("account %q (%s): %s\n", acc.Label, acc.Email, what)
+	}
+}
+
+// readLimited reads a file, refusing one larger than limit.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the backup: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the backup: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is too large to be an aimonitor backup", path)
+	}
+	return data, nil
+}

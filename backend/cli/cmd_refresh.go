@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/backend/usage"
+)
+
+// usageEnv is what refresh and usage need.
+type usageEnv struct {
+	svc      *service.Service
+	accounts daemon.ManagerAccounts
+	hist     *usage.History
+}
+
+// openUsage opens the store and the accounts for refresh and usage.
+func (a *app) openUsage(ctx context.Context) (*usageEnv, error) {
+	s, err := a.service()
+	if err != nil {
+		return nil, err
+	}
+	db, err := s.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &usageEnv{svc: s, accounts: daemon.FromManager(m), hist: usage.NewHistory(db)}, nil
+}
+
+// RefreshResult is one account in `refresh --json`.
+type RefreshResult struct {
+	Account   string           `json:"account"`
+	Outcome   usage.Outcome    `json:"outcome"`
+	Usage     *usage.ListUsage `json:"usage"`
+	NotBefore time.Time        `json:"not_before"`
+	Error     string           `json:"error,omitempty"`
+}
+
+func (a *app) refreshCommand() *cobra.Command {
+	var all, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "refresh [NAME | --all]",
+		Short: "Fetch usage now: the active account, NAME, or every account",
+		Long: `Asks Anthropic for the usage of the account Claude Code uses (or NAME, or all of them).
+The usage endpoint is rate-limited, so an account asked less than a minute ago, or one
+Anthropic asked to wait (Retry-After), is not asked again: its stored numbers are shown.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if all && len(args) > 0 {
+				return errors.New("give an account NAME or --all, not both")
+			}
+			ctx := cmd.Context()
+			e, err := a.openUsage(ctx)
+			if err != nil {
+				return err
+			}
+			list, err := e.accounts.List(ctx)
+			if err != nil {
+				return err
+			}
+			var ids []int64
+			switch {
+			case all:
+			case len(args) == 1:
+				acc, err := e.accounts.M.ByLabel(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				ids = []int64{acc.ID}
+			default:
+				for _, acc := range list {
+					if acc.Active {
+						ids = []int64{acc.ID}
+					}
+				}
+				if ids == nil {
+					return errors.New("Claude Code uses no saved account; name one, or use --all")
+				}
+			}
+			if len(list) == 0 {
+				return errors.New("no accounts yet; save one with `aimonitor add`")
+			}
+			client, err := e.svc.Anthropic()
+			if err != nil {
+				return err
+			}
+			p := usage.NewPoller(e.hist, e.accounts, client, a.clock, usage.PollerOptions{Log: e.svc.Log})
+			results, err := usage.RefreshAccounts(ctx, p, e.accounts, ids, nil)
+			if err != nil {
+				return err
+			}
+			labels := map[int64]string{}
+			for _, acc := range list {
+				labels[acc.ID] = acc.Label
+			}
+			return a.printRefresh(ctx, e, results, labels, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "refresh every account")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) printRefresh(ctx context.Context, e *usageEnv, results []usage.Result, labels map[int64]string, asJSON bool) error {
+	failed := 0
+	out := make([]RefreshResult, 0, len(results))
+	for _, r := range results {
+		rr := RefreshResult{Account: labels[r.AccountID], Outcome: r.Outcome, NotBefore: r.NotBefore}
+		if u, err := usage.ListUsageFor(ctx, e.hist, r.AccountID); err == nil {
+			rr.Usage = u
+		}
+		if r.Err != nil {
+			rr.Error = r.Err.Error()
+		}
+		if r.Outcome == usage.Failed || r.Outcome == usage.Relogin {
+			failed++
+		}
+		out = append(out, rr)
+	}
+	if asJSON {
+		if err := a.printJSON(out); err != nil {
+			return err
+		}
+	} else {
+		now := a.clock.Now()
+		for _, r := range out {
+			fmt.Fprintf(a.deps.Stdout, "%s: %s\n", r.Account, refreshLine(r, now))
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d accounts could not be refreshed", failed, len(out))
+	}
+	return nil
+}
+
+func refreshLine(r RefreshResult, now time.Time) string {
+	nums := "no usage known"
+	if r.Usage != nil {
+		nums = windowsLine(r.Usage, now)
+	}
+	switch r.Outcome {
+	case usage.Fetched:
+		return nums
+	case usage.Fresh:
+		return nums + " (asked " + ago(now, r.Usage.FetchedAt) + "; not asking again so soon)"
+	case usage.Waiting:
+		return nums + " (not asked: " + r.Error + ")"
+	case usage.Relogin:
+		return "needs a new login: " + r.Error
+	}
+	return "failed: " + r.Error + "; stored: " + nums
+}
+
+func windowText(w *usage.ListWindow, now time.Time) string {
+	if w == nil {
+		return "—"
+	}
+	s := fmt.Sprintf("%.0f %%", w.Utilization)
+	if w.ResetsAt != nil {
+		s += ", resets " + when(now, *w.ResetsAt)
+	}
+	return s
+}
+
+func windowsLine(u *usage.ListUsage, now time.Time) string {
+	s := "5-hour " + windowText(u.FiveHour, now) + "; 7-day " + windowText(u.SevenDay, now)
+	if u.PredictedExhaustedAt != nil {
+		s += "; full at " + when(now, *u.PredictedExhaustedAt) + " at this pace"
+	}
+	return s
+}

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/usage"
+)
+
+func (a *app) usageCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "usage",
+		Short: "Show every account's usage windows, burn rate and predicted exhaustion",
+		Long: `Shows what the poller (the daemon or the widget) last published; when neither runs,
+the stored numbers. It never asks Anthropic itself: use refresh for that.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := a.service()
+			if err != nil {
+				return err
+			}
+			db, err := s.Store(ctx)
+			if err != nil {
+				return err
+			}
+			now := a.clock.Now()
+			doc, err := daemon.NewReader(db).Read(ctx)
+			if err != nil {
+				return err
+			}
+			if !doc.Alive(now) {
+				e, err := a.openUsage(ctx)
+				if err != nil {
+					return err
+				}
+				if doc, err = daemon.Snapshot(ctx, db, e.accounts, now); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return a.printJSON(doc)
+			}
+			return a.printUsage(doc, now)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status document as JSON")
+	return cmd
+}
+
+func (a *app) printUsage(doc *daemon.Document, now time.Time) error {
+	if len(doc.Accounts) == 0 {
+		fmt.Fprintln(a.deps.Stdout, "No accounts yet. Save Claude Code's current login with: aimonitor add --adopt-current --label NAME")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.deps.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tACCOUNT\t5-HOUR\t7-DAY\tBURN 5H\tFULL AT\tFETCHED\tNOTE")
+	for _, acc := range doc.Accounts {
+		mark := ""
+		if acc.Active {
+			mark = "*"
+		}
+		five, seven, burn, full, fetched := "—", "—", "—", "—", "never"
+		if u := acc.Usage; u != nil {
+			five, seven, fetched = windowText(u.FiveHour, now), windowText(u.SevenDay, now), ago(now, u.FetchedAt)
+			if u.PredictedExhaustedAt != nil {
+				full = when(now, *u.PredictedExhaustedAt)
+			}
+		}
+		if p, ok := acc.Predictions[usage.FiveHour]; ok && p.Samples >= 2 {
+			burn = fmt.Sprintf("%.1f %%/h", p.BurnRatePerHour)
+		}
+		var notes []string
+		if acc.NeedsRelogin {
+			notes = append(notes, "needs a new login")
+		}
+		if acc.CooldownUntil != nil && acc.CooldownUntil.After(now) {
+			notes = append(notes, "Anthropic asked to wait until "+when(now, *acc.CooldownUntil))
+		} else if acc.LastError != "" {
+			notes = append(notes, "last check failed")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, acc.Label, five, seven, burn, full, fetched, strings.Join(notes, "; "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if p := doc.PendingSwap; p != nil {
+		fmt.Fprintf(a.deps.Stdout, "\nSwitching Claude Code from %s to %s at %s: %s\n", p.From, p.Target, when(now, p.FiresAt), p.Reason)
+	}
+	switch {
+	case doc.Alive(now):
+		fmt.Fprintf(a.deps.Stdout, "\nPolled by aimonitor %s (pid %d)", doc.Owner.Mode, doc.Owner.PID)
+		if doc.NextPoll != nil {
+			fmt.Fprintf(a.deps.Stdout, "; next check %s", doc.NextPoll.Local().Format("15:04:05"))
+			if doc.NextPollReason != "" {
+				fmt.Fprintf(a.deps.Stdout, " (%s)", doc.NextPollReason)
+			}
+		}
+		fmt.Fprintln(a.deps.Stdout, ".")
+		if doc.LastError != "" {
+			fmt.Fprintf(a.deps.Stdout, "Last problem: %s\n", doc.LastError)
+		}
+	default:
+		fmt.Fprintln(a.deps.Stdout, "\nNothing is polling right now: start `aimonitor daemon` or the widget; `aimonitor refresh` asks once.")
+	}
+	return nil
+}

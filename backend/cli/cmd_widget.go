@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"context"
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) runGUI(ctx context.Context, opts GUIOptions) error {
+	if a.deps.RunGUI == nil {
+		return errors.New("this build has no desktop window; use the subcommands (see aimonitor --help)")
+	}
+	svc, err := a.service()
+	if err != nil {
+		return err
+	}
+	return a.deps.RunGUI(ctx, svc, opts)
+}
+
+func (a *app) widgetCommand() *cobra.Command {
+	var expanded bool
+	cmd := &cobra.Command{
+		Use:   "widget",
+		Short: "Open the desktop widget (the same as running aimonitor alone)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runGUI(cmd.Context(), GUIOptions{Expanded: expanded})
+		},
+	}
+	cmd.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
+	return cmd
+}
