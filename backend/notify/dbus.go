@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ const (
 	busName    = "org.freedesktop.Notifications"
 	objectPath = dbus.ObjectPath("/org/freedesktop/Notifications")
 	notifyCall = "org.freedesktop.Notifications.Notify"
+	capsCall   = "org.freedesktop.Notifications.GetCapabilities"
 )
 
 // Options configure a platform Sender.
@@ -53,6 +55,7 @@ type DBus struct {
 
 	mu         sync.Mutex
 	conn       *dbus.Conn
+	markup     *bool // whether conn's server reads markup in bodies; nil: not asked yet
 	warned     bool
 	failedAt   time.Time
 	lastReason string
@@ -110,7 +113,7 @@ func (d *DBus) Close() error {
 	defer d.mu.Unlock()
 	if d.conn != nil {
 		err := d.conn.Close()
-		d.conn = nil
+		d.conn, d.markup = nil, nil
 		return err
 	}
 	return nil
@@ -126,6 +129,10 @@ func (d *DBus) Send(ctx context.Context, m Message) (uint32, error) {
 		if err != nil {
 			return 0, err
 		}
+		body := m.Body
+		if d.bodyMarkupLocked(ctx, conn) {
+			body = markupEscaper.Replace(body)
+		}
 		cctx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
 		hints := map[string]dbus.Variant{
 			"urgency":       dbus.MakeVariant(byte(m.Urgency)),
@@ -133,7 +140,7 @@ func (d *DBus) Send(ctx context.Context, m Message) (uint32, error) {
 		}
 		// -1: the server's default expiry; critical ones usually stay.
 		call := conn.Object(busName, objectPath).CallWithContext(cctx, notifyCall, 0,
-			AppName, m.Replaces, "dialog-information", m.Summary, m.Body, []string{}, hints, int32(-1))
+			AppName, m.Replaces, "dialog-information", m.Summary, body, []string{}, hints, int32(-1))
 		cancel()
 		var id uint32
 		if call.Err == nil {
@@ -153,12 +160,36 @@ func (d *DBus) Send(ctx context.Context, m Message) (uint32, error) {
 		}
 		// The connection broke (a restarted bus, say): reconnect once.
 		d.conn.Close()
-		d.conn = nil
+		d.conn, d.markup = nil, nil
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
 	}
 	return 0, d.unavailableLocked("the session bus connection keeps failing")
+}
+
+// markupEscaper escapes what the notification spec's body markup (a
+// subset of XML) would interpret.
+var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// bodyMarkupLocked reports whether the server interprets markup in bodies
+// (the "body-markup" capability: GNOME Shell, KDE, dunst), asking once per
+// connection. Our bodies are plain text, so there they are escaped: a label
+// or organisation name holding <b> or <a href> must show as written. When
+// the server does not say, escaping is the safe side.
+func (d *DBus) bodyMarkupLocked(ctx context.Context, conn *dbus.Conn) bool {
+	if d.markup != nil {
+		return *d.markup
+	}
+	cctx, cancel := context.WithTimeout(ctx, d.opts.CallTimeout)
+	defer cancel()
+	var caps []string
+	if err := conn.Object(busName, objectPath).CallWithContext(cctx, capsCall, 0).Store(&caps); err != nil {
+		return true // not remembered: ask again next time
+	}
+	markup := slices.Contains(caps, "body-markup")
+	d.markup = &markup
+	return markup
 }
 
 func (d *DBus) connLocked(ctx context.Context) (*dbus.Conn, error) {
@@ -172,7 +203,7 @@ func (d *DBus) connLocked(ctx context.Context) (*dbus.Conn, error) {
 	if err != nil {
 		return nil, d.unavailableLocked(err.Error())
 	}
-	d.conn, d.failedAt = conn, time.Time{}
+	d.conn, d.markup, d.failedAt = conn, nil, time.Time{}
 	return conn, nil
 }
 

@@ -35,6 +35,7 @@ type fakeServer struct {
 	mu   sync.Mutex
 	got  []received
 	next uint32
+	caps []string // GetCapabilities' answer; "body" only when nil
 }
 
 func (f *fakeServer) Notify(appName string, replaces uint32, icon, summary, body string, actions []string, hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
@@ -55,7 +56,14 @@ func (f *fakeServer) Notify(appName string, replaces uint32, icon, summary, body
 	return f.next, nil
 }
 
-func (f *fakeServer) GetCapabilities() ([]string, *dbus.Error) { return []string{"body"}, nil }
+func (f *fakeServer) GetCapabilities() ([]string, *dbus.Error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.caps == nil {
+		return []string{"body"}, nil
+	}
+	return f.caps, nil
+}
 
 func (f *fakeServer) GetServerInformation() (string, string, string, string, *dbus.Error) {
 	return "fake", "aimonitor tests", "1", "1.2", nil
@@ -110,6 +118,25 @@ func TestDBusSendsSummaryBodyAndUrgency(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("notification %d: %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// A server that reads markup in bodies (GNOME Shell, KDE, dunst) gets our
+// plain text escaped, so a label or organisation name holding tags shows as
+// written; the summary is plain text by the spec and goes as it is.
+func TestDBusEscapesBodiesForMarkupServers(t *testing.T) {
+	bus, f := serve(t)
+	f.caps = []string{"body", "body-markup", "body-hyperlinks", "body-images"}
+	s := notify.NewDBus(notify.Options{BusAddress: bus.Address})
+	t.Cleanup(func() { s.Close() })
+	m := notify.Message{Summary: "<b>x</b>: 5-hour window at 81 %", Body: `Org <a href="https://evil.example">Acme & Co</a> <img src="file:///x"/>`}
+	if _, err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	got := f.received()
+	want := `Org &lt;a href="https://evil.example"&gt;Acme &amp; Co&lt;/a&gt; &lt;img src="file:///x"/&gt;`
+	if len(got) != 1 || got[0].Body != want || got[0].Summary != m.Summary {
+		t.Fatalf("got %+v\nwant body %q", got, want)
 	}
 }
 
