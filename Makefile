@@ -19,7 +19,7 @@ APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev \
 	gnome-keyring dbus-daemon dbus-bin libsecret-tools dunst
 
 GO_SRC := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './build/*' 2>/dev/null) go.mod go.sum
-FE_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts \
+FE_SRC := $(shell find frontend/src -type f -not -path '*/node_modules/*' 2>/dev/null) frontend/index.html frontend/vite.config.ts \
 	frontend/svelte.config.js frontend/tsconfig.json frontend/package-lock.json
 APP_GO := $(wildcard *.go)
 NPM_STAMP := frontend/node_modules/.aimonitor-stamp
@@ -28,7 +28,7 @@ CLAUDE_VERSION := 2.1.197
 CLAUDE_STAMP   := .cache/claude-code/.stamp-$(CLAUDE_VERSION)
 BINDINGS  := frontend/wailsjs/go/main/App.js
 
-.PHONY: setup setup-apt setup-go build demo run dev test test-go test-frontend test-e2e vet check clean help
+.PHONY: setup setup-apt setup-go build generate demo run dev test test-go test-frontend test-e2e vet check clean help
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ $(CLAUDE_STAMP):
 	@touch $@
 
 ## ---------------------------------------------------------------- build
+generate: ## rewrite frontend/src/lib/contract.gen.ts from backend/view (commit the result)
+	@go run ./tools/tsgen
+
 $(BINDINGS): $(APP_GO) go.mod
 	@$(WAILS) generate module >/dev/null 2>&1 || $(WAILS) generate module
 
@@ -87,8 +90,8 @@ vet: setup-go
 	@go vet ./...
 	@GOOS=darwin CGO_ENABLED=0 go vet ./backend/...
 
-test-go: setup-go $(BINDINGS)
-	@AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 go test -race -count=1 ./...
+test-go: setup-go $(NPM_STAMP) $(BINDINGS)
+	@AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 AIMONITOR_REQUIRE_FRONTEND=1 go test -race -count=1 ./...
 
 check: $(NPM_STAMP) $(BINDINGS) ## svelte-check (types)
 	@cd frontend && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output machine | tail -n 3

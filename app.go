@@ -20,6 +20,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/backend/tokens"
+	"github.com/aimonitor/aimonitor/backend/view"
 )
 
 // Window geometry of the two modes.
@@ -40,7 +41,7 @@ type App struct {
 	winMu         sync.Mutex // orders window resizes (SetMode, FitHeight)
 	mu            sync.Mutex
 	ctx           context.Context // Wails' context, set at startup
-	mode          string          // "mini" or "panel"
+	mode          view.WindowMode
 	accounts      *accounts.Manager
 	cancelCapture context.CancelFunc
 	lastStatus    []byte // JSON of the status the last EventStatus announced
@@ -51,10 +52,14 @@ type App struct {
 	ledger        *tokens.Ledger
 }
 
+// Every bound method is declared in view.Bindings, from which the
+// frontend's typed calls are generated.
+var _ view.Bindings = (*App)(nil)
+
 func newApp(svc *service.Service, opts cli.GUIOptions) *App {
-	mode := "mini"
+	mode := view.ModeMini
 	if opts.Expanded {
-		mode = "panel"
+		mode = view.ModePanel
 	}
 	return &App{svc: svc, opts: opts, mode: mode}
 }

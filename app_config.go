@@ -18,7 +18,7 @@ func (a *App) GetState() (view.AppState, error) {
 	a.mu.Lock()
 	mode := a.mode
 	a.mu.Unlock()
-	return view.NewAppState(buildinfo.Version, view.WindowMode(mode), a.opts.Demo, a.svc.Paths, a.svc.Config()), nil
+	return view.NewAppState(buildinfo.Version, mode, a.opts.Demo, a.svc.Paths, a.svc.Config()), nil
 }
 
 // ListSettings returns every setting with its value, source and limits.

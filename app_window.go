@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"github.com/aimonitor/aimonitor/backend/view"
 )
 
 // SetMode turns the window into the mini widget ("mini": frameless, small,
 // always on top if configured) or the panel ("panel": decorated, resizable).
-func (a *App) SetMode(mode string) (string, error) {
+func (a *App) SetMode(mode view.WindowMode) (view.WindowMode, error) {
 	ctx := a.wailsCtx()
 	if ctx == nil {
 		return "", fmt.Errorf("the window is not ready yet")
 	}
-	if mode != "mini" && mode != "panel" {
+	if mode != view.ModeMini && mode != view.ModePanel {
 		return "", fmt.Errorf("unknown window mode %q (use mini or panel)", mode)
 	}
 	if mode == "panel" {

@@ -112,9 +112,9 @@ const (
 // Field describes one key for listings and the settings UI.
 type Field struct {
 	Key     string   `json:"key"`
-	Type    string   `json:"type"` // bool, int, string
-	Value   any      `json:"value"`
-	Default any      `json:"default"`
+	Type    string   `json:"type" tstype:"'bool' | 'int' | 'string'"`
+	Value   any      `json:"value" tstype:"boolean | number | string"`
+	Default any      `json:"default" tstype:"boolean | number | string"`
 	Source  Source   `json:"source"`
 	EnvVar  string   `json:"env"`
 	Min     *int     `json:"min,omitempty"`

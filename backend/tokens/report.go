@@ -88,7 +88,7 @@ type ModelTotals struct {
 
 // Report is the answer to a Query.
 type Report struct {
-	By          string `json:"by"`
+	By          string `json:"by" tstype:"'day' | 'model' | 'project' | 'account'"`
 	TimeZone    string `json:"time_zone"`
 	Since       string `json:"since,omitempty"`
 	Until       string `json:"until,omitempty"`

@@ -1,12 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 
-vi.mock('../../wailsjs/go/main/App', () => ({
-  GetState: vi.fn(() => Promise.reject('auto_swap.threshold_pct: 150 is out of range')),
-  SetSetting: vi.fn(() => Promise.reject(new Error('already an error'))),
-  ListSettings: vi.fn(() => Promise.resolve([{ key: 'a' }])),
-  SetMode: vi.fn(),
-  Hide: vi.fn(),
-  Quit: vi.fn(),
+vi.mock('./contract.gen', () => ({
+  App: {
+    GetState: vi.fn(() => Promise.reject('auto_swap.threshold_pct: 150 is out of range')),
+    SetSetting: vi.fn(() => Promise.reject(new Error('already an error'))),
+    ListSettings: vi.fn(() => Promise.resolve([{ key: 'a' }])),
+    SetMode: vi.fn(),
+    Hide: vi.fn(),
+    Quit: vi.fn(),
+  },
 }));
 
 import { api, ApiError, toError } from './api';

@@ -1,7 +1,7 @@
 // Event names mirrored from app_events.go (a Go test keeps the lists equal).
 import { EventsOn } from '../../wailsjs/runtime/runtime';
 import type { AccountsEvents } from './stores/accounts.svelte';
-import type { AddProgress, SwitchProgress } from './types';
+import type { AddProgress, SwitchProgress } from './contract.gen';
 import { StatusFeed } from './statusfeed';
 
 export const Events = {

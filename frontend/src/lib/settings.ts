@@ -1,6 +1,6 @@
 // Human labels and grouping for the settings pane. Keys come from the Go
 // config package; a key missing here still shows, under its own name.
-import type { SettingField } from './types';
+import type { SettingField } from './contract.gen';
 
 export const sectionTitles: Record<string, string> = {
   auto_swap: 'Auto-swap',

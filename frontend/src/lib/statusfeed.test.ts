@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { STATUS_PATH, StatusFeed, type Fetcher } from './statusfeed';
-import type { Status } from './types';
+import type { Status } from './contract.gen';
 
 // A fetcher whose answers the test releases one by one.
 function controlled() {

@@ -3,7 +3,7 @@
 // explains why). Reads are coalesced: while one is in flight, further events
 // only mark it stale, and one more read follows, so a burst of events costs
 // at most two reads and answers never arrive out of order.
-import type { Status } from './types';
+import type { Status } from './contract.gen';
 
 /** Mirrors StatusPath in app_statusfeed.go. */
 export const STATUS_PATH = '/aimonitor/status.json';

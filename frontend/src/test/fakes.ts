@@ -10,6 +10,7 @@ import type {
   AuditEntry,
   BackupResult,
   HistoryPoint,
+  SavedAccount,
   SettingField,
   Status,
   SwitchProgress,
@@ -17,7 +18,8 @@ import type {
   TokensReport,
   TokensSummary,
   UpdateInfo,
-} from '../lib/types';
+  Usage,
+} from '../lib/contract.gen';
 
 export function tokenTotals(n: number, cost: number | null = n / 1000): TokenTotals {
   return { input_tokens: n, output_tokens: n / 2, cache_creation_input_tokens: n * 2, cache_read_input_tokens: n * 10, cost_usd: cost, messages: n / 10 };
@@ -60,13 +62,14 @@ export function fakeApi(state: AppState = makeState()) {
     quit: vi.fn(async () => undefined),
     switchLog: vi.fn(async (_limit?: number): Promise<AuditEntry[]> => []),
     usageHistory: vi.fn(async (_label: string, _hours: number): Promise<HistoryPoint[]> => []),
-    updateStatus: vi.fn(async (): Promise<UpdateInfo> => ({ current: 'v1.2.3', latest: '', update_available: false, enabled: true })),
+    updateStatus: vi.fn(async (): Promise<UpdateInfo> => ({ current: 'v1.2.3', latest: '', update_available: false, not_modified: false, enabled: true })),
     checkForUpdate: vi.fn(
       async (): Promise<UpdateInfo> => ({
         current: 'v1.2.3',
         latest: 'v1.3.0',
         update_available: true,
         url: 'https://github.com/aimonitor/aimonitor/releases/tag/v1.3.0',
+        not_modified: false,
         enabled: true,
       }),
     ),
@@ -88,26 +91,56 @@ export function fakeApi(state: AppState = makeState()) {
   } satisfies Api;
 }
 
-export function account(label: string, over: Partial<Account> = {}): Account {
+/** A saved account as the Go side sends it (accounts.Account). */
+export function savedAccount(label: string, over: Partial<SavedAccount> = {}): SavedAccount {
   return {
     id: label.length * 7 + label.charCodeAt(0),
     label,
+    account_uuid: `uuid-${label}`,
     email: `${label}@example.com`,
+    display_name: label,
+    organization_uuid: `org-${label}`,
     organization: `${label}'s org`,
+    organization_type: 'claude_max',
     subscription: 'max',
-    active: false,
+    rate_limit_tier: '',
+    keyring_ref: `aimonitor-uuid-${label}`,
+    created_at: '2026-11-01T10:00:00Z',
     needs_relogin: false,
-    usage: {
+    ...over,
+  };
+}
+
+/** Usage as the status document carries it; windows not given are null. */
+export function usage(over: Partial<Usage> = {}): Usage {
+  return {
+    five_hour: null,
+    seven_day: null,
+    seven_day_opus: null,
+    seven_day_sonnet: null,
+    extra_usage: null,
+    fetched_at: '2026-11-28T10:00:00Z',
+    predicted_exhausted_at: null,
+    ...over,
+  };
+}
+
+/** One row of the status document (view.Account). */
+export function account(label: string, over: Partial<Account> = {}): Account {
+  return {
+    ...savedAccount(label),
+    active: false,
+    stale: false,
+    usage: usage({
       five_hour: { utilization: 42, resets_at: '2026-11-28T12:00:00Z' },
       seven_day: { utilization: 20, resets_at: null },
-      fetched_at: '2026-11-28T10:00:00Z',
-    },
+    }),
     ...over,
   };
 }
 
 export function makeStatus(accounts: Account[] = [account('alice', { active: true }), account('bob')], over: Partial<Status> = {}): Status {
-  return { accounts, pending_swap: null, next_poll_at: null, last_error: null, poller: 'widget', heartbeat: null, ...over };
+  return { accounts, unsaved_login: null, pending_swap: null, next_poll_at: null, last_error: '', poller: 'widget', heartbeat: null, ...over };
 }
 
 export function fakeAccounts(status: Status | null = makeStatus()) {
@@ -117,7 +150,7 @@ export function fakeAccounts(status: Status | null = makeStatus()) {
       return structuredClone(status);
     }),
     switchAccount: vi.fn(async () => {}),
-    adoptCurrent: vi.fn(async (l: string) => account(l)),
+    adoptCurrent: vi.fn(async (l: string) => savedAccount(l)),
     startCapture: vi.fn(async () => {}),
     cancelCapture: vi.fn(async () => {}),
     renameAccount: vi.fn(async () => {}),

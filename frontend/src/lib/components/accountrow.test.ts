@@ -1,26 +1,23 @@
 import { describe, expect, it, vi } from 'vitest';
 import { render, screen, fireEvent } from '@testing-library/svelte';
 import AccountRow from './AccountRow.svelte';
-import type { Account } from '../types';
+import type { Account } from '../contract.gen';
+import { account as fakeAccount, usage } from '../../test/fakes';
 
 const now = Date.parse('2026-11-28T10:00:00Z');
 
 function account(over: Partial<Account> = {}): Account {
-  return {
+  return fakeAccount('bob', {
     id: 1,
-    label: 'bob',
     email: 'bob@example.com',
     organization: 'Bob Org',
-    subscription: 'max',
-    active: false,
-    needs_relogin: false,
-    usage: {
+    usage: usage({
       five_hour: { utilization: 83.4, resets_at: '2026-11-28T11:12:00Z' },
       seven_day: { utilization: 40, resets_at: null },
       fetched_at: '2026-11-28T09:59:00Z',
-    },
+    }),
     ...over,
-  };
+  });
 }
 
 describe('AccountRow', () => {

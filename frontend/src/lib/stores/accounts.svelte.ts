@@ -2,12 +2,12 @@
 // (switch with undo, add by adopting or capturing a login, rename, remove).
 // It is fed by the backend's `status` event — pushed only on change — and
 // by progress events of long actions; it never polls.
-import type { Account, AddProgress, Status, SwitchProgress } from '../types';
+import type { Account, AddProgress, SavedAccount, Status, SwitchProgress } from '../contract.gen';
 
 export interface AccountsApi {
   getStatus(): Promise<Status>;
   switchAccount(label: string): Promise<void>;
-  adoptCurrent(label: string): Promise<Account>;
+  adoptCurrent(label: string): Promise<SavedAccount>;
   startCapture(label: string, timeoutSec: number): Promise<void>;
   cancelCapture(): Promise<void>;
   renameAccount(oldLabel: string, newLabel: string): Promise<void>;
@@ -37,7 +37,8 @@ export class AccountsStore {
   switchStep = $state('');
   /** After a successful manual switch: where we came from, for undo. */
   undo = $state<{ from: string; to: string } | null>(null);
-  capture = $state<AddProgress | null>(null);
+  // The capture in progress: the last event, or what the store says before one arrives.
+  capture = $state<Omit<AddProgress, 'deadline'> | null>(null);
   refreshing = $state(false);
 
   accounts = $derived<Account[]>(this.status?.accounts ?? []);

@@ -1,17 +1,19 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AccountsStore, UNDO_MS, type AccountsApi } from './accounts.svelte';
-import type { Account, AddProgress, Status, SwitchProgress } from '../types';
+import type { Account, AddProgress, Status, SwitchProgress } from '../contract.gen';
+import { account, savedAccount, usage } from '../../test/fakes';
 
 function acct(label: string, active = false): Account {
-  return { id: label.length, label, email: `${label}@x.dev`, organization: '', subscription: 'max', active, needs_relogin: false, usage: null };
+  return account(label, { id: label.length, email: `${label}@x.dev`, organization: '', active, usage: null });
 }
 
 function status(active = 'alice'): Status {
   return {
     accounts: [acct('alice', active === 'alice'), acct('bob', active === 'bob')],
+    unsaved_login: null,
     pending_swap: null,
     next_poll_at: null,
-    last_error: null,
+    last_error: '',
     poller: 'widget',
     heartbeat: null,
   };
@@ -21,7 +23,7 @@ function setup() {
   const api = {
     getStatus: vi.fn(async () => status()),
     switchAccount: vi.fn(async () => {}),
-    adoptCurrent: vi.fn(async (l: string) => acct(l)),
+    adoptCurrent: vi.fn(async (l: string) => savedAccount(l)),
     startCapture: vi.fn(async () => {}),
     cancelCapture: vi.fn(async () => {}),
     renameAccount: vi.fn(async () => {}),
@@ -88,8 +90,8 @@ describe('AccountsStore', () => {
     await store.startCapture('carol', 60);
     expect(api.startCapture).toHaveBeenCalledWith('carol', 60);
     expect(store.capture?.state).toBe('waiting');
-    h.add!({ label: 'carol', state: 'found', message: 'New login: carol@x.dev' });
-    h.add!({ label: 'carol', state: 'done', message: 'Saved' });
+    h.add!({ label: 'carol', state: 'found', message: 'New login: carol@x.dev', deadline: '2026-11-28T10:05:00Z' });
+    h.add!({ label: 'carol', state: 'done', message: 'Saved', deadline: '2026-11-28T10:05:00Z' });
     expect(store.capture?.state).toBe('done');
     api.startCapture.mockRejectedValueOnce(new Error('an account labelled carol already exists'));
     await store.startCapture('carol');
@@ -101,7 +103,7 @@ describe('AccountsStore', () => {
     await store.load();
     const alice = store.accounts[0];
     const next = status();
-    next.accounts[1].usage = { fetched_at: '2026-11-28T10:00:00Z', five_hour: { utilization: 50, resets_at: null } };
+    next.accounts[1].usage = usage({ five_hour: { utilization: 50, resets_at: null } });
     h.status!(next);
     expect(store.accounts[0]).toBe(alice);
     expect(store.accounts[1].usage?.five_hour?.utilization).toBe(50);

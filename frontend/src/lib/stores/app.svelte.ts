@@ -3,7 +3,7 @@
 // fields, which are Svelte 5 runes, and call its methods.
 import { api as defaultApi, type Api } from '../api';
 import { Events, on as defaultOn, type EventName } from '../events';
-import type { AppState, SettingField, UpdateInfo, WindowMode } from '../types';
+import type { AppState, SettingField, UpdateInfo, WindowMode } from '../contract.gen';
 
 type Subscribe = <T>(name: EventName, handler: (payload: T) => void) => () => void;
 
