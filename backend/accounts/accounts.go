@@ -65,6 +65,9 @@ type Deps struct {
 	// LockFile serialises account changes across processes (a flock).
 	// Put it in the data directory.
 	LockFile string
+	// PendingDir keeps renewed logins the keyring refused, sealed, until it
+	// takes them (see pending.go); "pending" next to LockFile when empty.
+	PendingDir string
 	// KeyringAccount is the keyring account of every stash;
 	// keyring.UserAccount() when empty.
 	KeyringAccount string
@@ -81,17 +84,18 @@ type Deps struct {
 
 // Manager performs account operations. It is safe for concurrent use.
 type Manager struct {
-	db       *store.Store
-	kr       keyring.Keyring
-	slot     *claudecode.Slot
-	api      *anthropic.Client
-	clk      clock.Clock
-	log      *slog.Logger
-	lockFile string
-	krAcct   string
-	lockWait time.Duration
-	margin   time.Duration
-	poll     time.Duration
+	db         *store.Store
+	kr         keyring.Keyring
+	slot       *claudecode.Slot
+	api        *anthropic.Client
+	clk        clock.Clock
+	log        *slog.Logger
+	lockFile   string
+	pendingDir string
+	krAcct     string
+	lockWait   time.Duration
+	margin     time.Duration
+	poll       time.Duration
 	// sem serialises this process's own account changes; the flock does
 	// the same across processes.
 	sem chan struct{}
@@ -113,7 +117,7 @@ func New(d Deps) (*Manager, error) {
 	}
 	m := &Manager{
 		db: d.Store, kr: d.Keyring, slot: d.ClaudeCode, api: d.Anthropic,
-		clk: d.Clock, log: d.Log, lockFile: d.LockFile, krAcct: d.KeyringAccount,
+		clk: d.Clock, log: d.Log, lockFile: d.LockFile, pendingDir: d.PendingDir, krAcct: d.KeyringAccount,
 		lockWait: d.LockWait, margin: d.RefreshMargin, poll: d.CapturePoll,
 		sem: make(chan struct{}, 1),
 	}
@@ -125,6 +129,9 @@ func New(d Deps) (*Manager, error) {
 	}
 	if m.krAcct == "" {
 		m.krAcct = keyring.UserAccount()
+	}
+	if m.pendingDir == "" {
+		m.pendingDir = filepath.Join(filepath.Dir(m.lockFile), "pending")
 	}
 	if m.lockWait <= 0 {
 		m.lockWait = 30 * time.Second
@@ -185,8 +192,10 @@ func (m *Manager) lockWithin(parent context.Context, wait time.Duration) (func()
 		return nil, fmt.Errorf("taking the account lock %s: %w", m.lockFile, err)
 	}
 	// A switch left unfinished by a process that died holding this lock is
-	// settled before anything else reads or changes a login.
+	// settled before anything else reads or changes a login, and renewed
+	// logins the keyring refused before are saved now if it takes them.
 	m.settleInterrupted(parent)
+	m.settlePending(parent)
 	return func() {
 		_ = fl.Unlock()
 		<-m.sem

@@ -111,16 +111,20 @@ func (m *Manager) refreshUnsavedLive(ctx context.Context) (*liveState, error) {
 		return nil, fmt.Errorf("renewing Claude Code's expired access token: %w", err)
 	}
 	defer tok.Zero()
-	err = m.slot.UpdateCredentials(ctx, func(cur []byte) ([]byte, error) {
+	// Its refresh token is spent now: the new one goes into Claude Code's
+	// file whatever happens to the caller.
+	uctx, cancel := detached(ctx, saveBound)
+	defer cancel()
+	err = m.slot.UpdateCredentials(uctx, func(cur []byte) ([]byte, error) {
 		if !claudecode.SameBlob(cur, st.blob) {
 			return nil, errors.New("Claude Code's login changed meanwhile; try again")
 		}
 		return withTokens(cur, tok)
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("writing Claude Code's renewed login to %s: %w", m.slot.Describe(), err)
 	}
-	return m.readLive(ctx)
+	return m.readLive(uctx)
 }
 
 // insert saves blob as a new account: the stash first, then the row. A
@@ -159,7 +163,7 @@ func (m *Manager) insert(ctx context.Context, label string, blob []byte, prof *a
 		OrgUUID: org.UUID, OrgName: org.Name, OrgType: org.Type, Subscription: sub, RateTier: org.RateLimitTier,
 		KeyringRef: ref, CreatedAt: m.clk.Now(),
 	}
-	if err := m.kr.Set(ctx, ref, m.krAcct, stashLabel(a.Email, a.OrgName), blob); err != nil {
+	if err := m.saveStash(ctx, a, blob); err != nil {
 		return nil, fmt.Errorf("saving the login of %s in the OS keyring: %w", a.Email, err)
 	}
 	err := m.db.Write(ctx, func(conn *sqlite.Conn) error {
@@ -316,6 +320,7 @@ func (m *Manager) whoIsLive(ctx context.Context, st *liveState) *claudecode.Iden
 func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, prevWho *claudecode.Identity, deadline time.Time, timeout time.Duration, ev func(state, msg, email string)) (*liveState, *anthropic.Profile, error) {
 	var checked []byte // the last blob we asked Anthropic about
 	defer func() { clear(checked) }()
+	var unidentified error // why the last login that appeared could not be told
 	for {
 		t := m.clk.NewTimer(m.poll)
 		select {
@@ -325,6 +330,9 @@ func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, prevWho 
 		case <-t.C():
 		}
 		if !m.clk.Now().Before(deadline) {
+			if unidentified != nil {
+				return nil, nil, fmt.Errorf("%w: a new login appeared in %s, but aimonitor could not tell which account it is: %w; Claude Code's previous login is in place (log in again and retry)", ErrCaptureTimeout, m.slot.Describe(), unidentified)
+			}
 			return nil, nil, fmt.Errorf("%w: nothing changed in %s within %s; Claude Code's previous login is in place (use --timeout for longer)", ErrCaptureTimeout, m.slot.Describe(), timeout)
 		}
 		cur, err := m.readLive(ctx)
@@ -339,14 +347,30 @@ func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, prevWho 
 		clear(checked)
 		checked = append([]byte(nil), cur.blob...)
 		ev(CaptureChecking, "a login appeared; checking which account it is", "")
+		if cur.creds.ExpiresWithin(m.clk.Now(), m.margin) {
+			// Asking who it is needs a valid access token: renew it as
+			// Claude Code would, under its refresh locks, in its file.
+			cur.done()
+			renewed, err := m.refreshUnsavedLive(ctx)
+			if err != nil {
+				unidentified = err
+				ev(CaptureWaiting, "could not renew the new login to check it ("+err.Error()+"); still waiting", "")
+				continue // checked stays: the same blob is not renewed twice
+			}
+			cur = renewed
+			clear(checked)
+			checked = append([]byte(nil), cur.blob...)
+		}
 		prof, err := m.api.Profile(ctx, cur.creds.AccessToken)
 		if err != nil {
 			cur.done()
+			unidentified = err
 			ev(CaptureWaiting, "could not check the new login yet ("+err.Error()+"); still waiting", "")
 			clear(checked)
 			checked = nil
 			continue
 		}
+		unidentified = nil
 		if prevWho != nil && prevWho.AccountUUID == prof.Account.UUID && prevWho.OrganizationUUID == prof.Organization.UUID {
 			// Same account as before: Claude Code refreshed it, or the user
 			// logged in again with it. Its newest login is what to restore.

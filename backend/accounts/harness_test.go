@@ -29,6 +29,7 @@ type harness struct {
 	dataDir string
 	kr      *keyringtest.Memory
 	sim     *sim.Server
+	url     string // the simulator's
 	api     *anthropic.Client
 	db      *store.Store
 	slot    *claudecode.Slot
@@ -43,6 +44,7 @@ func newHarness(t testing.TB) *harness {
 	h.sim = sim.New(clock.Real{})
 	srv := httptest.NewServer(h.sim)
 	t.Cleanup(func() { h.sim.Close(); srv.Close() })
+	h.url = srv.URL
 	policy, err := egress.PolicyFromOverrides(srv.URL, srv.URL+sim.TokenPath, "")
 	if err != nil {
 		t.Fatal(err)

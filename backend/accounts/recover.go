@@ -65,7 +65,7 @@ func (m *Manager) pendingIntent(ctx context.Context) (*switchIntent, error) {
 // switch is on record, so it is settled (by lock) before the live login is
 // read. A busy lock means its holder has settled it already.
 func (m *Manager) settleIfInterrupted(ctx context.Context) {
-	if in, err := m.pendingIntent(ctx); err != nil || in == nil {
+	if in, err := m.pendingIntent(ctx); (err != nil || in == nil) && !m.hasPending() {
 		return
 	}
 	if unlock, err := m.lockWithin(ctx, time.Second); err == nil {

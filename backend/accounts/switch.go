@@ -167,7 +167,7 @@ func (m *Manager) switchLocked(ctx context.Context, target *Account, trigger, re
 		if err != nil {
 			return fail(StepRefresh, err)
 		}
-		if err := m.saveStash(ctx, target, next); err != nil {
+		if err := m.keepRenewed(ctx, target, stash, next); err != nil {
 			clear(next)
 			return fail(StepRefresh, err)
 		}
@@ -175,6 +175,9 @@ func (m *Manager) switchLocked(ctx context.Context, target *Account, trigger, re
 		stash = next
 		res.Refreshed = true
 		progress(Step{Step: StepRefresh, State: StateDone})
+		if err := ctx.Err(); err != nil {
+			return fail(StepRefresh, fmt.Errorf("stopped after renewing the login of %q (the renewed login is saved): %w", target.Label, err))
+		}
 	} else {
 		progress(Step{Step: StepRefresh, State: StateSkipped, Message: "the access token is still valid"})
 	}

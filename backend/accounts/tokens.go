@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/anthropic"
@@ -50,26 +51,78 @@ func (m *Manager) readStash(ctx context.Context, a *Account) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the saved login of %q: %w", a.Label, err)
 	}
+	// A renewed login the keyring refused earlier is newer than the stash
+	// (whose refresh token it spent).
+	if data, err := os.ReadFile(m.pendingPath(a.KeyringRef)); err == nil {
+		if next, _ := openPending(data, b, a.KeyringRef); next != nil {
+			clear(b)
+			return next, nil
+		}
+	}
 	return b, nil
 }
 
-// saveStash writes an account's login to the keyring, retrying briefly: a
-// rotated refresh token that is not saved is a lost login.
+// Bounds of the work that must outlive a cancelled caller. A save waits
+// longer than the keyring's unlock prompt (2 minutes).
+const (
+	refreshBound = time.Minute
+	saveBound    = 150 * time.Second
+)
+
+// detached is ctx without its cancellation, bounded by d: once Anthropic
+// may have rotated a refresh token, Ctrl-C, SIGTERM or a caller's timeout
+// must not stop the answer from reaching storage.
+func detached(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}
+
+// saveBackoff is the wait before each retry of a save the keyring refused.
+var saveBackoff = []time.Duration{200 * time.Millisecond, time.Second, 3 * time.Second}
+
+// saveStash writes an account's login to the keyring, whatever happens to
+// the caller, retrying a refusal: a rotated refresh token that is not
+// saved is a lost login.
 func (m *Manager) saveStash(ctx context.Context, a *Account, blob []byte) error {
+	ctx, cancel := detached(ctx, saveBound)
+	defer cancel()
 	var err error
-	for try := 0; try < 3; try++ {
-		if try > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-m.clk.After(200 * time.Millisecond):
-			}
-		}
+	for try := 0; ; try++ {
 		if err = m.kr.Set(ctx, a.KeyringRef, m.krAcct, stashLabel(a.Email, a.OrgName), blob); err == nil {
 			return nil
 		}
+		if try == len(saveBackoff) || ctx.Err() != nil {
+			break
+		}
+		m.log.Debug("the keyring refused a login; retrying", "account", a.Label, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-m.clk.After(saveBackoff[try]):
+		}
 	}
 	return fmt.Errorf("saving the login of %q to the keyring: %w", a.Label, err)
+}
+
+// keepRenewed saves a's renewed login next over stash (the login it
+// renewed). If the keyring refuses it even after retries, the login is
+// sealed into a pending-save file for the next start, and the user is told;
+// only if that fails too is an error returned.
+func (m *Manager) keepRenewed(ctx context.Context, a *Account, stash, next []byte) error {
+	err := m.saveStash(ctx, a, next)
+	if err == nil {
+		return nil
+	}
+	// Keyed by what the keyring item itself holds (stash may be an earlier
+	// kept login, newer than the item).
+	if raw, gerr := m.kr.Get(context.WithoutCancel(ctx), a.KeyringRef, m.krAcct); gerr == nil {
+		defer clear(raw)
+		stash = raw
+	}
+	path, perr := m.sealPending(a, stash, next)
+	if perr != nil {
+		return fmt.Errorf("%w; keeping it for later failed too (%v), so the renewed login of %q may be lost: log in again with Claude Code if it stops working", err, perr, a.Label)
+	}
+	m.log.Warn(fmt.Sprintf("the keyring refused the renewed login of %q; it is kept encrypted in %s and saved to the keyring when it next accepts it (any aimonitor command does that)", a.Label, path), "err", err)
+	return nil
 }
 
 // refresh exchanges the refresh token in blob. A dead login marks the
@@ -84,7 +137,11 @@ func (m *Manager) refresh(ctx context.Context, a *Account, blob []byte) (*anthro
 	if len(c.RefreshToken) == 0 {
 		err = &anthropic.Error{Kind: anthropic.ErrRefreshDead, Endpoint: "token refresh", Err: errors.New("the saved login has no refresh token")}
 	} else {
-		tok, err = m.api.Refresh(ctx, c.RefreshToken)
+		// The answer spends the old refresh token: read it whatever
+		// happens to the caller meanwhile.
+		rctx, cancel := detached(ctx, refreshBound)
+		tok, err = m.api.Refresh(rctx, c.RefreshToken)
+		cancel()
 	}
 	if errors.Is(err, anthropic.ErrRefreshDead) {
 		reason := "the login expired or was revoked; log in again with Claude Code as " + a.Email
@@ -122,6 +179,16 @@ func (m *Manager) stashToken(ctx context.Context, a *Account, force bool) ([]byt
 		return nil, err
 	}
 	defer unlock()
+	// Another process may have made it the account Claude Code uses while
+	// we waited: then Claude Code's copy shares its refresh token, and the
+	// refresh must go through it, under Claude Code's refresh locks.
+	if st, err := m.readLive(ctx); err == nil {
+		live := m.identityTrusted(ctx) == nil && m.belongsTo(ctx, st, a)
+		st.done()
+		if live {
+			return m.activeTokenLocked(ctx, a, force)
+		}
+	}
 	return m.stashTokenLocked(ctx, a, force)
 }
 
@@ -147,7 +214,7 @@ func (m *Manager) stashTokenLocked(ctx context.Context, a *Account, force bool) 
 		return nil, err
 	}
 	defer clear(next)
-	if err := m.saveStash(ctx, a, next); err != nil {
+	if err := m.keepRenewed(ctx, a, blob, next); err != nil {
 		return nil, err
 	}
 	return append([]byte(nil), tok.AccessToken...), nil
@@ -209,6 +276,11 @@ func (m *Manager) activeToken(ctx context.Context, a *Account, force bool) ([]by
 		return nil, err
 	}
 	defer unlock()
+	return m.activeTokenLocked(ctx, a, force)
+}
+
+// activeTokenLocked is activeToken for a caller holding the account lock.
+func (m *Manager) activeTokenLocked(ctx context.Context, a *Account, force bool) ([]byte, error) {
 	// No Claude Code may refresh while we do: it would spend the same
 	// single-use refresh token.
 	release, err := m.slot.LockRefresh(ctx)
@@ -243,10 +315,26 @@ func (m *Manager) activeToken(ctx context.Context, a *Account, force bool) ([]by
 	}
 	defer clear(next)
 	// The stash first: it must never hold a refresh token that is spent.
-	if err := m.saveStash(ctx, a, next); err != nil {
-		return nil, err
+	stash, err := m.kr.Get(ctx, a.KeyringRef, m.krAcct)
+	if err != nil {
+		stash = nil
 	}
-	err = m.slot.UpdateCredentials(ctx, func(cur []byte) ([]byte, error) {
+	defer clear(stash)
+	if err := m.saveStash(ctx, a, next); err != nil {
+		// Claude Code's copy, written below, is where the next start finds
+		// it (the stash sync copies the live login of the active account);
+		// sealed too when the stash can key it.
+		if stash != nil {
+			if path, perr := m.sealPending(a, stash, next); perr == nil {
+				m.log.Warn(fmt.Sprintf("the keyring refused the renewed login of %q; it is in Claude Code's credential file and kept encrypted in %s until the keyring accepts it", a.Label, path), "err", err)
+			}
+		} else {
+			m.log.Warn(fmt.Sprintf("the keyring refused the renewed login of %q; it is in Claude Code's credential file and is saved to the keyring at the next start", a.Label), "err", err)
+		}
+	}
+	uctx, cancel := detached(ctx, saveBound)
+	defer cancel()
+	err = m.slot.UpdateCredentials(uctx, func(cur []byte) ([]byte, error) {
 		if !claudecode.SameBlob(cur, st.blob) {
 			return nil, errors.New("Claude Code's login changed during the refresh")
 		}
