@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"zombiezen.com/go/sqlite"
@@ -44,6 +45,7 @@ var ErrBusy = errors.New("the database is busy (another aimonitor process holds 
 
 // Store is an open database.
 type Store struct {
+	waiting   atomic.Int32 // Write calls waiting for their transaction to start
 	pool      *sqlitex.Pool
 	path      string
 	closeOnce sync.Once
@@ -119,12 +121,27 @@ func (s *Store) Read(ctx context.Context, fn func(conn *sqlite.Conn) error) erro
 	return s.withConn(ctx, fn)
 }
 
+// WritersWaiting reports whether a Write in this process waits for its
+// transaction to start. A long writer (the first scan of a large transcript
+// history) ends its transaction early when one does, so an account switch
+// is not held up behind it.
+func (s *Store) WritersWaiting() bool { return s.waiting.Load() > 0 }
+
 // Write runs fn inside an IMMEDIATE transaction: the write lock is taken up
 // front, so two processes never deadlock upgrading a read to a write. fn's
 // error rolls the transaction back.
 func (s *Store) Write(ctx context.Context, fn func(conn *sqlite.Conn) error) error {
+	s.waiting.Add(1)
+	waiting := true
+	defer func() {
+		if waiting {
+			s.waiting.Add(-1)
+		}
+	}()
 	return s.withConn(ctx, func(conn *sqlite.Conn) (err error) {
 		end, err := sqlitex.ImmediateTransaction(conn)
+		s.waiting.Add(-1)
+		waiting = false
 		if err != nil {
 			return fmt.Errorf("store: starting a write: %w", err)
 		}

@@ -78,6 +78,9 @@ type ScanStats struct {
 	Duration   time.Duration
 }
 
+// maxTxn bounds how long one write transaction of a scan holds the lock.
+const maxTxn = time.Second
+
 // fileState is a token_files row.
 type fileState struct {
 	id                      int64
@@ -144,8 +147,13 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 	}
 	for first, done := true, false; !done; first = false {
 		var batchBytes int64
+		txStart := time.Now()
 		err := l.write(ctx, &fresh, first, fileIDs, func(m *merger) error {
-			for batchBytes < l.batchBytes {
+			// A transaction ends after BatchBytes of input, after maxTxn,
+			// or as soon as another writer of this process waits: others
+			// must not wait on a long scan (another process's writer
+			// waits at most the busy timeout, 5 s).
+			for batchBytes < l.batchBytes && time.Since(txStart) < maxTxn && (batchBytes == 0 || !l.db.WritersWaiting()) {
 				var r *parsed
 				select {
 				case r = <-results:
@@ -185,6 +193,11 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 		}, &st)
 		if err != nil {
 			return st, err
+		}
+		// Let a writer that made this transaction end go first: SQLite's
+		// lock is not fair, and the scan would otherwise take it again.
+		for !done && l.db.WritersWaiting() && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
 		}
 	}
 	st.Duration = time.Since(start)
@@ -295,4 +308,30 @@ func (l *Ledger) fileStates(ctx context.Context) (map[string]fileState, error) {
 		return nil, fmt.Errorf("reading the token ledger: %w", err)
 	}
 	return out, nil
+}
+
+// ParseOnly reads and parses every transcript under roots as a first scan
+// does, on workers goroutines, and records nothing: the floor a scan's
+// ledger work sits on, for benchmarks (bench/tokens/run.sh).
+func ParseOnly(ctx context.Context, roots []string, workers int) (ScanStats, error) {
+	start := time.Now()
+	var st ScanStats
+	files, err := listFiles(roots)
+	if err != nil {
+		return st, err
+	}
+	jobs := make([]readJob, len(files))
+	for i := range files {
+		jobs[i] = readJob{idx: i}
+	}
+	l := New(nil, Options{Roots: roots, Workers: workers})
+	for r := range l.parse(ctx, files, jobs) {
+		st.Files++
+		st.Bytes += r.eof - r.from
+		st.Entries += r.entries
+		st.Added += len(r.keys)
+	}
+	st.Read = st.Files
+	st.Duration = time.Since(start)
+	return st, ctx.Err()
 }

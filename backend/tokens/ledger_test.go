@@ -7,10 +7,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
 
 	"github.com/aimonitor/aimonitor/backend/store"
 )
@@ -608,5 +613,55 @@ func TestLocation(t *testing.T) {
 	}
 	if _, err := Location("Mars/Olympus"); err == nil {
 		t.Error("an unknown zone was accepted")
+	}
+}
+
+// A long scan ends its transaction when another writer of the process
+// waits (an account switch records itself in the database), so that writer
+// runs while the scan is still going instead of after it.
+func TestScanMakesWayForAnotherWriter(t *testing.T) {
+	e := newEnv(t, 1)
+	const files = 40
+	for f := 0; f < files; f++ {
+		var lines []string
+		for i := 0; i < 20; i++ {
+			lines = append(lines, msg{id: fmt.Sprintf("msg_%d_%d", f, i), req: fmt.Sprintf("r%d_%d", f, i), at: t0, in: 1, out: 1}.line())
+		}
+		e.write(0, fmt.Sprintf("p/s%d.jsonl", f), lines...)
+	}
+	var filesDone, seenBySwitch atomic.Int64
+	seenBySwitch.Store(-1)
+	switched := make(chan error, 1)
+	onProgress := func(p Progress) {
+		filesDone.Store(int64(p.FilesDone))
+		if p.FilesDone != 1 {
+			return
+		}
+		// Inside the scan's first transaction: a switch starts writing.
+		go func() {
+			switched <- e.db.Write(context.Background(), func(conn *sqlite.Conn) error {
+				seenBySwitch.Store(filesDone.Load())
+				return sqlitex.ExecuteTransient(conn, `INSERT INTO switch_log(ts, to_label, trigger, ok) VALUES (1, 'b', 'manual', 1)`, nil)
+			})
+		}()
+		for !e.db.WritersWaiting() {
+			runtime.Gosched()
+		}
+	}
+	st, err := e.l.Scan(context.Background(), onProgress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-switched; err != nil {
+		t.Fatal(err)
+	}
+	if got := seenBySwitch.Load(); got < 1 || got >= files {
+		t.Fatalf("the switch ran after %d of %d files; want it during the scan", got, files)
+	}
+	if st.Added != files*20 {
+		t.Fatalf("added %d, want %d", st.Added, files*20)
+	}
+	if got := e.totals(); got.Messages != files*20 {
+		t.Fatalf("totals %+v, want %d responses", got, files*20)
 	}
 }
