@@ -6,7 +6,8 @@
 //
 // For bench/tokens/profile.sh it writes pprof profiles when asked:
 // AIMON_CPUPROFILE=file (CPU) and AIMON_MEMPROFILE=file (allocations,
-// every allocation sampled).
+// every allocation sampled). With AIMON_PARSEONLY=1 it only parses the
+// transcripts (tokens.ParseOnly): the floor run.sh reports.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/aimonitor/aimonitor/backend/cli"
+	"github.com/aimonitor/aimonitor/backend/tokens"
 )
 
 func main() {
@@ -38,7 +40,20 @@ func run() int {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	if os.Getenv("AIMON_PARSEONLY") != "" {
+		return parseOnly()
+	}
 	return cli.Run(context.Background(), append([]string{"tokens"}, os.Args[1:]...), cli.Deps{})
+}
+
+func parseOnly() int {
+	st, err := tokens.ParseOnly(context.Background(), tokens.DefaultRoots(os.Environ()), 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "aimon-tokens:", err)
+		return 1
+	}
+	fmt.Printf("{\"files\":%d,\"bytes\":%d,\"entries\":%d,\"responses\":%d}\n", st.Files, st.Bytes, st.Entries, st.Added)
+	return 0
 }
 
 func writeHeap(path string) {
