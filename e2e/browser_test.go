@@ -17,6 +17,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // The UI in Chromium against `wails dev` (live Go bindings) on the
@@ -28,7 +29,7 @@ func TestBrowserOnSimulator(t *testing.T) {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	env := sandbox(t, display)
-	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+startKeyring(t, env))
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+testbus.NewKeyring(t).Address)
 	env = append(env, cli.SimEnv(srv.URL)...)
 	home := envValue(env, "HOME")
 

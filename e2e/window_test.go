@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // `make demo` opens the widget on the simulator: frameless, always on top,
@@ -147,7 +149,7 @@ func descendants(pid string) []string {
 func TestWidgetRemembersItsPosition(t *testing.T) {
 	display := startX(t)
 	env := sandbox(t, display)
-	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+startKeyring(t, env), "AIMONITOR_AUTO_UPDATE_ENABLED=false")
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+testbus.NewKeyring(t).Address, "AIMONITOR_AUTO_UPDATE_ENABLED=false")
 	bin := filepath.Join(repoRoot(t), "build", "bin", "aimonitor")
 
 	g := startGroup(t, env, repoRoot(t), bin)

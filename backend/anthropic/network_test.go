@@ -18,6 +18,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/anthropic"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/egress"
+	"github.com/aimonitor/aimonitor/internal/loopback"
 )
 
 type failingResolver struct{}
@@ -31,32 +32,8 @@ func (failingResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.A
 // is still there for errors.Is/As.
 func TestNetworkFailuresInWords(t *testing.T) {
 	token := []byte("sk-ant-oat01-must-not-leave-the-machine")
-	closed := func(t *testing.T) string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return "http://" + l.Addr().String()
-	}
-	silent := func(t *testing.T) string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				go func() { <-done; c.Close() }() // held open, never answered
-			}
-		}()
-		t.Cleanup(func() { close(done); l.Close() })
-		return "http://" + l.Addr().String()
-	}
+	closed := func(t *testing.T) string { return "http://" + loopback.ClosedAddr(t) }
+	silent := func(t *testing.T) string { return "http://" + loopback.Silent(t) }
 	untrusted := func(t *testing.T) string {
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 			t.Error("the request got past an untrusted certificate")

@@ -19,14 +19,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aimonitor/aimonitor/backend/internal/claudetest"
+	"github.com/aimonitor/aimonitor/internal/claudetest"
 
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/clock"
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // machine is one computer in a test: its own HOME and XDG tree, its own

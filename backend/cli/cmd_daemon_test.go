@@ -20,9 +20,9 @@ import (
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/daemon"
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/notify"
 	"github.com/aimonitor/aimonitor/backend/usage"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // world is a user's machine: a temporary HOME, a real keyring on a private

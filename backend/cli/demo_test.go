@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // The demo seeds the sandbox with the simulator's accounts through the real

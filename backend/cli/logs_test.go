@@ -5,7 +5,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/internal/loopback"
 )
 
 // A failing one-shot command prints its result and one error line, not
@@ -33,12 +33,7 @@ func TestFailingRefreshPrintsOnlyItsError(t *testing.T) {
 		m.adopt(c, label)
 	}
 	m.mustRun(m.env, "config", "set", "log.file", "true")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
+	closed := loopback.ClosedAddr(t)
 	env := m.with("AIMONITOR_API_BASE=http://" + closed)
 
 	r := run(t, env, "refresh", "work")

@@ -18,10 +18,10 @@ import (
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/doctor"
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // world is a sandboxed installation: private HOME and XDG dirs, a real

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aimonitor/aimonitor/internal/loopback"
 )
 
 // loopbackClient is the egress client with an override naming base.
@@ -25,59 +27,6 @@ func loopbackClient(t *testing.T, base string, opts ...Option) *http.Client {
 		t.Fatal(err)
 	}
 	return NewClient(p, opts...)
-}
-
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// silentServer accepts connections and never answers.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { <-done; c.Close() }()
-		}
-	}()
-	return l.Addr().String()
-}
-
-// rawServer answers every connection with handle.
-func rawServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go handle(c)
-		}
-	}()
-	return l.Addr().String()
 }
 
 // readRequest consumes the request head so the client is waiting for the answer.
@@ -150,7 +99,7 @@ func TestNoAnswerMessages(t *testing.T) {
 		{
 			name: "connection refused",
 			do: func(t *testing.T) attempt {
-				base := "http://" + closedPort(t)
+				base := "http://" + loopback.ClosedAddr(t)
 				return get(t, loopbackClient(t, base), context.Background(), base+"/api/oauth/usage")
 			},
 			want: "could not reach {host}: the connection was refused — check your network or firewall",
@@ -159,7 +108,7 @@ func TestNoAnswerMessages(t *testing.T) {
 		{
 			name: "no answer before the context deadline",
 			do: func(t *testing.T) attempt {
-				base := "http://" + silentServer(t)
+				base := "http://" + loopback.Silent(t)
 				return get(t, loopbackClient(t, base), shortCtx(t), base+"/api/oauth/usage")
 			},
 			want: "could not reach {host}: no answer within {s} — check your network, or try again later",
@@ -168,7 +117,7 @@ func TestNoAnswerMessages(t *testing.T) {
 		{
 			name: "no answer before the client timeout",
 			do: func(t *testing.T) attempt {
-				base := "http://" + silentServer(t)
+				base := "http://" + loopback.Silent(t)
 				return get(t, loopbackClient(t, base, WithTimeout(200*time.Millisecond)), context.Background(), base+"/x")
 			},
 			want: "could not reach {host}: no answer within {s} — check your network, or try again later",
@@ -221,7 +170,7 @@ func TestNoAnswerMessages(t *testing.T) {
 		{
 			name: "connection reset",
 			do: func(t *testing.T) attempt {
-				addr := rawServer(t, func(c net.Conn) {
+				addr := loopback.Serve(t, func(c net.Conn) {
 					readRequest(c)
 					c.(*net.TCPConn).SetLinger(0) // close with RST
 					c.Close()
@@ -237,7 +186,7 @@ func TestNoAnswerMessages(t *testing.T) {
 		{
 			name: "answer cut short",
 			do: func(t *testing.T) attempt {
-				addr := rawServer(t, func(c net.Conn) {
+				addr := loopback.Serve(t, func(c net.Conn) {
 					readRequest(c)
 					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"five_hour\":")
 					c.Close()
@@ -253,7 +202,7 @@ func TestNoAnswerMessages(t *testing.T) {
 			do: func(t *testing.T) attempt {
 				done := make(chan struct{})
 				t.Cleanup(func() { close(done) })
-				addr := rawServer(t, func(c net.Conn) {
+				addr := loopback.Serve(t, func(c net.Conn) {
 					readRequest(c)
 					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{")
 					<-done
@@ -268,7 +217,7 @@ func TestNoAnswerMessages(t *testing.T) {
 		{
 			name: "cancelled",
 			do: func(t *testing.T) attempt {
-				base := "http://" + silentServer(t)
+				base := "http://" + loopback.Silent(t)
 				ctx, cancel := context.WithCancel(context.Background())
 				time.AfterFunc(50*time.Millisecond, cancel)
 				return get(t, loopbackClient(t, base), ctx, base+"/x")

@@ -6,9 +6,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/keyring/keyringtest"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // The real Secret Service behaves like the in-memory keyring other

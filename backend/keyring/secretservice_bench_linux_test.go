@@ -6,7 +6,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // Each call opens a connection and a DH session of its own; these measure

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 	"github.com/godbus/dbus/v5"
 )
 

@@ -15,8 +15,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/notify"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // received is one Notify call as the fake server saw it.

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/notify"
 	"github.com/aimonitor/aimonitor/backend/store"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // dunstrc makes the urgency visible in what dunstctl history reports (the

@@ -18,11 +18,11 @@ import (
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/daemon"
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/backend/uninstall"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // world is an installation with two saved accounts, file logging, the

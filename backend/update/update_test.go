@@ -20,6 +20,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/update"
+	"github.com/aimonitor/aimonitor/internal/loopback"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -240,30 +241,6 @@ func (failingResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.A
 // A failed fetch says in words which host did not answer and why, with the
 // cause still wrapped; never Go's request line (the URL) or dialer wording.
 func TestUnreachableInWords(t *testing.T) {
-	listen := func(t *testing.T, handle func(net.Conn)) string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		t.Cleanup(func() { close(done); l.Close() })
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					if handle != nil {
-						handle(c)
-					}
-					<-done
-					c.Close()
-				}()
-			}
-		}()
-		return l.Addr().String()
-	}
 	cases := []struct {
 		name     string
 		url      func(t *testing.T) string // the releases URL
@@ -274,19 +251,14 @@ func TestUnreachableInWords(t *testing.T) {
 		is            func(error) bool
 	}{
 		{name: "refused", url: func(t *testing.T) string {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			l.Close()
-			return "http://" + l.Addr().String() + "/releases?per_page=30"
+			return "http://" + loopback.ClosedAddr(t) + "/releases?per_page=30"
 		}, want: "update: could not reach {host}: the connection was refused — check your network or firewall",
 			is: func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }},
-		{name: "no answer", url: func(t *testing.T) string { return "http://" + listen(t, nil) + "/releases" },
+		{name: "no answer", url: func(t *testing.T) string { return "http://" + loopback.Silent(t) + "/releases" },
 			want: "update: could not reach {host}: no answer within 0.", wantEnd: " s — check your network, or try again later",
 			is: func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }},
 		{name: "answer stalls", url: func(t *testing.T) string {
-			return "http://" + listen(t, func(c net.Conn) {
+			return "http://" + loopback.Serve(t, func(c net.Conn) {
 				c.Read(make([]byte, 4096))
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n[")
 			}) + "/releases"

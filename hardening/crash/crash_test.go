@@ -27,6 +27,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/hardening/internal/world"
+	"github.com/aimonitor/aimonitor/internal/claudetest"
 )
 
 // StressEnv turns the short runs into the long ones (make stress).
@@ -536,7 +537,7 @@ func (h *harness) claudeCodeLoop(stop <-chan struct{}, refresh bool, seed uint64
 // end every account must switch, and every login must still refresh.
 func TestKillDuringSwitch(t *testing.T) {
 	h := newHarness(t, 3)
-	h.claude = world.ClaudeBin(t)
+	h.claude = claudetest.Bin(t)
 	h.measure()
 	n := iterations(24, 300)
 	judgeEvery := iterations(4, 10)
@@ -720,7 +721,7 @@ func (h *harness) report(t *testing.T, name string) {
 // real Claude Code agree again.
 func TestKillInsideTheWrite(t *testing.T) {
 	h := newHarness(t, 2)
-	h.claude = world.ClaudeBin(t)
+	h.claude = claudetest.Bin(t)
 	h.measure()
 	n := iterations(16, 200)
 	judgeEvery := iterations(4, 10)
@@ -766,7 +767,7 @@ func TestKillInsideTheWrite(t *testing.T) {
 // round the files, the token's owner, `list` and Claude Code agree.
 func TestConcurrentSwitches(t *testing.T) {
 	h := newHarness(t, 3)
-	h.claude = world.ClaudeBin(t)
+	h.claude = claudetest.Bin(t)
 	rounds := iterations(5, 50)
 	for i := 0; i < rounds; i++ {
 		h.stats.Iterations++

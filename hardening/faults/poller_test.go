@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/keyring/keyringtest"
 	"github.com/aimonitor/aimonitor/backend/store"
 	"github.com/aimonitor/aimonitor/backend/usage"
+	"github.com/aimonitor/aimonitor/internal/loopback"
 )
 
 // T0 is where the fake clocks start.
@@ -119,12 +119,7 @@ var closed string
 func closedAddress(t *testing.T) string {
 	t.Helper()
 	if closed == "" {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		closed = "http://" + l.Addr().String()
-		l.Close()
+		closed = "http://" + loopback.ClosedAddr(t)
 	}
 	return closed
 }

@@ -20,14 +20,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimonitor/aimonitor/backend/internal/claudetest"
+	"github.com/aimonitor/aimonitor/internal/claudetest"
 
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/backend/clock"
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // claudeBin finds the real Claude Code CLI (see claudetest).

@@ -25,7 +25,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +37,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/hardening/leak"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // childEnv marks a re-executed test binary that should act as aimonitor.
@@ -78,7 +78,7 @@ type World struct {
 	Home    string
 	Sim     *sim.Server
 	URL     string
-	Bus     *Bus
+	Bus     *testbus.Bus
 	Environ []string
 
 	mu      sync.Mutex
@@ -236,7 +236,7 @@ func New(t testing.TB, o Options) *World {
 		"AIMONITOR_LOG_FILE=true",
 	}, cli.SimEnv(srv.URL)...)
 	if !o.NoKeyring {
-		w.Bus = NewKeyring(t)
+		w.Bus = testbus.NewKeyring(t)
 		w.Environ = append(w.Environ, "DBUS_SESSION_BUS_ADDRESS="+w.Bus.Address)
 	} else {
 		// A bus address that cannot exist: nothing may fall back to the
@@ -415,52 +415,6 @@ func (w *World) NewAccounts(n int) ([]string, []sim.Credentials) {
 		creds = append(creds, c)
 	}
 	return labels, creds
-}
-
-// RequireClaudeEnv turns a missing Claude Code CLI from a skip into a failure.
-const RequireClaudeEnv = "AIMONITOR_REQUIRE_CLAUDE"
-
-// ClaudeBin finds the real Claude Code CLI the Makefile installs under
-// .cache/claude-code (or AIMONITOR_CLAUDE_BIN). Missing, it skips the test
-// unless AIMONITOR_REQUIRE_CLAUDE is set.
-func ClaudeBin(t testing.TB) string {
-	t.Helper()
-	candidates := []string{os.Getenv("AIMONITOR_CLAUDE_BIN")}
-	if root, err := repoRoot(); err == nil {
-		modules := filepath.Join(root, ".cache", "claude-code", "node_modules")
-		arch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
-		candidates = append(candidates,
-			filepath.Join(modules, "@anthropic-ai", "claude-code-"+runtime.GOOS+"-"+arch, "claude"),
-			filepath.Join(modules, ".bin", "claude"))
-	}
-	for _, c := range candidates {
-		if fi, err := os.Stat(c); c != "" && err == nil && !fi.IsDir() {
-			return c
-		}
-	}
-	if os.Getenv(RequireClaudeEnv) != "" {
-		t.Fatalf("the Claude Code CLI is not installed and %s is set (make test installs it)", RequireClaudeEnv)
-	}
-	t.Skip("the Claude Code CLI is not installed (npm install --prefix .cache/claude-code @anthropic-ai/claude-code)")
-	return ""
-}
-
-// repoRoot walks up from the working directory to go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // AuthStatus is what `claude auth status --json` reports.
