@@ -195,3 +195,28 @@ func TestChildWriter(t *testing.T) {
 		}
 	}
 }
+
+// WriteUnchecked skips foreign-key checks in its own transaction only: the
+// connection goes back to the pool enforcing them.
+func TestWriteUncheckedRestoresForeignKeys(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "a.db"))
+	ctx := context.Background()
+	orphan := func(conn *sqlite.Conn) error {
+		return sqlitex.ExecuteTransient(conn, `INSERT INTO token_files(path, project_id, size, mtime_ns, inode, consumed, tail_hash)
+			VALUES ('x', 999, 0, 0, 0, 0, 0)`, nil)
+	}
+	if err := s.WriteUnchecked(ctx, func(conn *sqlite.Conn) error {
+		if err := orphan(conn); err != nil {
+			return err
+		}
+		return sqlitex.ExecuteTransient(conn, `DELETE FROM token_files`, nil)
+	}); err != nil {
+		t.Fatalf("unchecked write: %v", err)
+	}
+	// Every pooled connection enforces them again.
+	for i := 0; i < 8; i++ {
+		if err := s.Write(ctx, orphan); err == nil {
+			t.Fatal("a write with a dangling reference succeeded after WriteUnchecked")
+		}
+	}
+}

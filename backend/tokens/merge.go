@@ -161,7 +161,7 @@ func (f *freshLedger) check(conn *sqlite.Conn, first bool) error {
 // write runs fn in one write transaction with a merger, then stores the
 // aggregates its records changed.
 func (l *Ledger) write(ctx context.Context, fresh *freshLedger, first bool, fileIDs map[string]int64, fn func(m *merger) error, st *ScanStats) error {
-	err := l.db.Write(ctx, func(conn *sqlite.Conn) error {
+	err := l.db.WriteUnchecked(ctx, func(conn *sqlite.Conn) error {
 		// A transaction larger than SQLite's default 2 MB page cache spills
 		// pages to the WAL and writes them again; let the cache hold it, and
 		// give the memory back after.
