@@ -50,6 +50,7 @@ type App struct {
 	pollerErr     string
 	fitHeight     int // the mini widget's height as its content asked for it
 	ledger        *tokens.Ledger
+	translucent   bool // the screen is composited: the widget may be see-through
 }
 
 // Every bound method is declared in view.Bindings, from which the
@@ -69,6 +70,7 @@ func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) erro
 		return fmt.Errorf("preparing the window: %w", err)
 	}
 	app := newApp(svc, opts)
+	app.translucent = screenComposited()
 	if err := wails.Run(app.windowOptions()); err != nil {
 		return fmt.Errorf("opening the window: %w", err)
 	}
@@ -91,7 +93,7 @@ func (app *App) windowOptions() *options.App {
 		Frameless:                app.mode == "mini",
 		AlwaysOnTop:              app.mode == "mini" && cfg.Widget.AlwaysOnTop,
 		StartHidden:              false,
-		BackgroundColour:         &options.RGBA{R: 0, G: 0, B: 0, A: 0},
+		BackgroundColour:         app.backgroundColour(cfg.Widget.Theme),
 		AssetServer:              &assetserver.Options{Assets: assets, Middleware: statusFeed{app}.middleware},
 		OnStartup:                app.startup,
 		OnDomReady:               app.domReady,
@@ -101,7 +103,7 @@ func (app *App) windowOptions() *options.App {
 		EnableDefaultContextMenu: false,
 		Linux: &linux.Options{
 			Icon:                appIcon,
-			WindowIsTranslucent: true,
+			WindowIsTranslucent: app.translucent,
 			WebviewGpuPolicy:    linux.WebviewGpuPolicyNever,
 			ProgramName:         "aimonitor",
 		},
@@ -112,6 +114,19 @@ func (app *App) windowOptions() *options.App {
 			About:                &mac.AboutInfo{Title: "aimonitor", Message: buildinfo.Version},
 		},
 		ErrorFormatter: boundError,
+	}
+}
+
+// backgroundColour is what shows before the page paints: nothing where the
+// widget may be translucent, otherwise the theme's opaque background.
+func (a *App) backgroundColour(theme string) *options.RGBA {
+	switch {
+	case a.translucent:
+		return &options.RGBA{}
+	case theme == "light":
+		return &options.RGBA{R: 0xf7, G: 0xf7, B: 0xf9, A: 255}
+	default:
+		return &options.RGBA{R: 0x18, G: 0x18, B: 0x1b, A: 255}
 	}
 }
 

@@ -18,7 +18,9 @@ func (a *App) GetState() (view.AppState, error) {
 	a.mu.Lock()
 	mode := a.mode
 	a.mu.Unlock()
-	return view.NewAppState(buildinfo.Version, mode, a.opts.Demo, a.svc.Paths, a.svc.Config()), nil
+	st := view.NewAppState(buildinfo.Version, mode, a.opts.Demo, a.svc.Paths, a.svc.Config())
+	st.Translucent = a.translucent
+	return st, nil
 }
 
 // ListSettings returns every setting with its value, source and limits.

@@ -164,6 +164,14 @@ static gboolean aim_watch_idle(gpointer data) {
 
 // aim_watch_moves reports every move or resize of the window.
 static void aim_watch_moves(void) { g_idle_add(aim_watch_idle, NULL); }
+
+// aim_composited initialises GTK (again, harmlessly, for Wails) and asks
+// whether a compositing manager draws the screen.
+static gboolean aim_composited(void) {
+	if (!gtk_init_check(NULL, NULL)) return FALSE;
+	GdkScreen *s = gdk_screen_get_default();
+	return s != NULL && gdk_screen_is_composited(s);
+}
 */
 import "C"
 
@@ -226,3 +234,9 @@ func watchMoves(fn func(x, y int)) {
 }
 
 const haveGeometry = true
+
+// screenComposited reports whether a compositing manager draws the screen:
+// only there can a window be translucent. Without one (i3, openbox and other
+// plain window managers) a translucent window keeps stale paint behind.
+// Call it on the main thread before the window opens.
+func screenComposited() bool { return C.aim_composited() != 0 }

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -182,5 +183,70 @@ func position(t *testing.T, display, wid string) string {
 			return strings.Fields(s)[0]
 		}
 	}
+	return ""
+}
+
+// Under openbox alone no compositor draws the screen. A see-through page
+// there leaves stale paint behind (faint copies of earlier rows between the
+// real ones): the widget must paint an opaque background edge to edge,
+// its corners included. Twenty accounts (`demo --extra 16`) make the list
+// scroll; the screenshot shows them.
+func TestDemoTwentyAccountsWithoutCompositor(t *testing.T) {
+	display := startX(t)
+	env := sandbox(t, display)
+	root := repoRoot(t)
+	g := startGroup(t, env, root, filepath.Join(root, "scripts", "sandbox"), filepath.Join(root, "build", "bin", "aimonitor"), "demo", "--extra", "16")
+	wid := findWindow(t, display, g, 120*time.Second)
+	defer func() {
+		if t.Failed() {
+			screenshot(t, display, "failure-20.png")
+			t.Log(g.out.String())
+		}
+	}()
+	waitFor(t, 60*time.Second, "the widget to grow to its accounts", func() bool {
+		_, h := geometry(t, display, wid)
+		return h >= 500
+	})
+	// Scroll the list down and back, as a user would, then look.
+	x(display, "xdotool", "mousemove", "--window", wid, "170", "300")
+	for _, button := range []string{"5", "5", "5", "4"} {
+		x(display, "xdotool", "click", button)
+		time.Sleep(300 * time.Millisecond)
+	}
+	x(display, "xdotool", "mousemove", "0", "0")
+	time.Sleep(1500 * time.Millisecond)
+	screenshot(t, display, "widget-20-accounts.png")
+
+	// The top-left corner pixel is the page's opaque background (app.css
+	// --bg-solid, light or dark), not what lay under a rounded corner.
+	px, py := origin(t, display, wid)
+	if c := pixel(t, display, px+1, py+1); c != "#F7F7F9" && c != "#18181B" {
+		t.Errorf("the widget's corner is %s, not the opaque background (#F7F7F9 or #18181B)", c)
+	}
+}
+
+// origin is the window's top-left corner on the screen.
+func origin(t *testing.T, display, wid string) (int, int) {
+	t.Helper()
+	var px, py int
+	if _, err := fmt.Sscanf(position(t, display, wid), "%d,%d", &px, &py); err != nil {
+		t.Fatalf("window position: %v", err)
+	}
+	return px, py
+}
+
+// pixel is the colour on the screen at x, y as "#RRGGBB".
+func pixel(t *testing.T, display string, px, py int) string {
+	t.Helper()
+	out, err := x(display, "import", "-window", "root", "-crop", fmt.Sprintf("1x1+%d+%d", px, py), "-depth", "8", "txt:-")
+	if err != nil {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	for _, f := range strings.Fields(out) {
+		if strings.HasPrefix(f, "#") && len(f) >= 7 {
+			return strings.ToUpper(f[:7])
+		}
+	}
+	t.Fatalf("no colour in %q", out)
 	return ""
 }

@@ -23,6 +23,9 @@ type AppState struct {
 	Paths    paths.Paths    `json:"paths"`
 	Settings []config.Field `json:"settings"`
 	Accounts []any          `json:"accounts"`
+	// Translucent is false where no compositor draws the screen: the page
+	// must then paint an opaque background with square corners.
+	Translucent bool `json:"translucent"`
 }
 
 // NewAppState is everything the first paint needs.

@@ -43,6 +43,7 @@ export interface AppState {
   paths: Paths;
   settings: SettingField[];
   accounts: unknown[];
+  translucent: boolean;
 }
 
 /** Go: accounts.LogEntry */

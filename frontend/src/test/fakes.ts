@@ -45,6 +45,7 @@ export function makeState(over: Partial<AppState> = {}): AppState {
       field({ key: 'notify.crit_pct', value: 95, default: 95, min: 1, max: 100 }),
     ],
     accounts: [],
+    translucent: true,
     ...over,
   };
 }

@@ -21,6 +21,8 @@ export class AppStore {
   updateError = $state<string | null>(null);
 
   mode = $derived<WindowMode>(this.state?.mode ?? 'mini');
+  /** No compositor draws the screen: paint opaque, square-cornered. */
+  opaque = $derived(this.state?.translucent === false);
   settings = $derived<SettingField[]>(this.state?.settings ?? []);
 
   #api: Api;

@@ -16,6 +16,16 @@ describe('AppStore', () => {
     expect(api.getState).toHaveBeenCalledTimes(1);
   });
 
+  it('is opaque only where the screen is not composited', async () => {
+    const see = new AppStore(fakeApi(), fakeBus().subscribe);
+    expect(see.opaque).toBe(false); // nothing loaded yet: no flash of opaque
+    await see.load();
+    expect(see.opaque).toBe(false);
+    const plain = new AppStore(fakeApi(makeState({ translucent: false })), fakeBus().subscribe);
+    await plain.load();
+    expect(plain.opaque).toBe(true);
+  });
+
   it('shows a load failure as an error, not a blank', async () => {
     const api = fakeApi();
     api.getState.mockRejectedValueOnce(new Error('database is busy'));
