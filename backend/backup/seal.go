@@ -1,38 +1,16 @@
 // Package backup seals and opens aimonitor's export files. Settings and
 // account metadata are plain JSON; logins, when included, are encrypted with
 // AES-256-GCM under a key derived from a passphrase with Argon2id (random salt
-// and nonce, parameters stored in the file). The rest of the file is bound to
-// the ciphertext as associated data, so any edit is detected on import.
+// and nonce, parameters stored in the file; see backend/sealbox). The rest of
+// the file is bound to the ciphertext as associated data, so any edit is
+// detected on import.
 package backup
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"errors"
 	"fmt"
 
-	"golang.org/x/crypto/argon2"
-)
-
-// KDF parameters: RFC 9106's second recommended option (64 MiB, 3 passes).
-const (
-	kdfName     = "argon2id"
-	cipherName  = "aes-256-gcm"
-	defaultTime = 3
-	defaultMem  = 64 * 1024 // KiB
-	defaultPar  = 4
-	keyLen      = 32
-	saltLen     = 16
-	minPassLen  = 8
-)
-
-// Upper bounds on parameters read from a file, so a hostile file cannot make
-// import allocate gigabytes or spin for minutes.
-const (
-	maxTime = 10
-	maxMem  = 1024 * 1024 // 1 GiB in KiB
-	maxPar  = 16
+	"github.com/aimonitor/aimonitor/backend/sealbox"
 )
 
 // ErrDecrypt covers a wrong passphrase and a tampered file alike: GCM cannot
@@ -40,7 +18,7 @@ const (
 var ErrDecrypt = errors.New("the passphrase is wrong or the file was altered; nothing was imported")
 
 // ErrWeakPassphrase is returned when the passphrase is too short to protect logins.
-var ErrWeakPassphrase = fmt.Errorf("the passphrase must be at least %d characters", minPassLen)
+var ErrWeakPassphrase = sealbox.ErrWeakPassphrase
 
 // Sealed is the encrypted part of a backup.
 type Sealed struct {
@@ -54,26 +32,28 @@ type Sealed struct {
 	Ciphertext []byte `json:"ciphertext"`
 }
 
+func (s *Sealed) params() sealbox.Params {
+	return sealbox.Params{KDF: s.KDF, Time: s.Time, MemoryKiB: s.MemoryKiB, Threads: s.Threads, Salt: s.Salt}
+}
+
 // Seal encrypts plaintext under passphrase, authenticating aad too.
 func Seal(passphrase, plaintext, aad []byte) (*Sealed, error) {
-	if len(passphrase) < minPassLen {
+	if len(passphrase) < sealbox.MinPassphraseLen {
 		return nil, ErrWeakPassphrase
 	}
-	s := &Sealed{KDF: kdfName, Time: defaultTime, MemoryKiB: defaultMem, Threads: defaultPar, Cipher: cipherName,
-		Salt: make([]byte, saltLen)}
-	if _, err := rand.Read(s.Salt); err != nil {
-		return nil, fmt.Errorf("backup: %w", err)
-	}
-	gcm, key, err := s.aead(passphrase)
+	p, err := sealbox.NewParams()
 	if err != nil {
-		return nil, err
-	}
-	defer clear(key)
-	s.Nonce = make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(s.Nonce); err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
-	s.Ciphertext = gcm.Seal(nil, s.Nonce, plaintext, aad)
+	key, err := sealbox.DeriveKey(passphrase, p)
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	defer key.Destroy()
+	s := &Sealed{KDF: p.KDF, Time: p.Time, MemoryKiB: p.MemoryKiB, Threads: p.Threads, Salt: p.Salt, Cipher: sealbox.CipherName}
+	if s.Nonce, s.Ciphertext, err = key.Seal(plaintext, aad); err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
 	return s, nil
 }
 
@@ -82,39 +62,20 @@ func Open(passphrase []byte, s *Sealed, aad []byte) ([]byte, error) {
 	if s == nil {
 		return nil, errors.New("backup: this file holds no logins")
 	}
-	if s.KDF != kdfName || s.Cipher != cipherName {
+	if s.KDF != sealbox.KDFName || s.Cipher != sealbox.CipherName {
 		return nil, fmt.Errorf("backup: unsupported encryption %s/%s", s.KDF, s.Cipher)
 	}
-	if s.Time == 0 || s.Time > maxTime || s.MemoryKiB < 8*uint32(s.Threads) || s.MemoryKiB > maxMem ||
-		s.Threads == 0 || s.Threads > maxPar || len(s.Salt) < 8 {
+	if err := s.params().Check(); err != nil {
 		return nil, errors.New("backup: the file's key-derivation parameters are out of bounds")
 	}
-	gcm, key, err := s.aead(passphrase)
+	key, err := sealbox.DeriveKey(passphrase, s.params())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("backup: %w", err)
 	}
-	defer clear(key)
-	if len(s.Nonce) != gcm.NonceSize() {
-		return nil, ErrDecrypt
-	}
-	pt, err := gcm.Open(nil, s.Nonce, s.Ciphertext, aad)
+	defer key.Destroy()
+	pt, err := key.Open(s.Nonce, s.Ciphertext, aad)
 	if err != nil {
 		return nil, ErrDecrypt
 	}
 	return pt, nil
-}
-
-func (s *Sealed) aead(passphrase []byte) (cipher.AEAD, []byte, error) {
-	key := argon2.IDKey(passphrase, s.Salt, s.Time, s.MemoryKiB, s.Threads, keyLen)
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		clear(key)
-		return nil, nil, fmt.Errorf("backup: %w", err)
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		clear(key)
-		return nil, nil, fmt.Errorf("backup: %w", err)
-	}
-	return gcm, key, nil
 }
