@@ -24,7 +24,7 @@ func (m *Manager) probeKeyring(ctx context.Context) error {
 	if err == nil || errors.Is(err, keyring.ErrNotFound) {
 		return nil
 	}
-	return fmt.Errorf("aimonitor keeps saved logins only in the OS keyring, and it cannot be used: %w", err)
+	return fmt.Errorf("the keyring for saved logins cannot be used, so nothing was done: %w", err)
 }
 
 // checkLabelFree validates label and makes sure no account has it.

@@ -88,10 +88,7 @@ func (e Entry) Enable(run string) error {
 	}
 	var data []byte
 	if e.GOOS == "darwin" {
-		data, err = launchAgent(e.Exe, run)
-		if err != nil {
-			return err
-		}
+		data = LaunchAgent{Label: Label, Args: []string{e.Exe, run}, KeepAlive: run == RunDaemon}.Plist()
 	} else {
 		data = desktopEntry(e.Exe, run)
 	}
@@ -181,34 +178,47 @@ func quoteExec(arg string) string {
 	return strings.ReplaceAll(s, "%", "%%")
 }
 
-// launchAgent renders a LaunchAgent property list. The widget is started
-// once at login; the daemon is restarted if it crashes.
-func launchAgent(exe, run string) ([]byte, error) {
-	type kv struct {
-		Key   string
-		Value string // raw XML fragment, escaped below
-	}
+// LaunchAgent is a launchd agent definition (launchd.plist(5)). The
+// autostart entry and `aimonitor service install` both write one.
+type LaunchAgent struct {
+	Label string
+	Args  []string // ProgramArguments: the program, then its arguments
+	// Env becomes EnvironmentVariables ("KEY=VALUE" pairs), in order.
+	Env []string
+	// KeepAlive restarts the program when it exits unsuccessfully.
+	KeepAlive bool
+}
+
+// Plist renders the agent as an XML property list, started at load.
+func (a LaunchAgent) Plist() []byte {
 	esc := func(s string) string {
 		var b bytes.Buffer
 		xml.EscapeText(&b, []byte(s))
 		return b.String()
 	}
-	items := []kv{
-		{"Label", "<string>" + esc(Label) + "</string>"},
-		{"ProgramArguments", "<array><string>" + esc(exe) + "</string><string>" + esc(run) + "</string></array>"},
-		{"RunAtLoad", "<true/>"},
-		{"ProcessType", "<string>Interactive</string>"},
-	}
-	if run == RunDaemon {
-		items = append(items, kv{"KeepAlive", "<dict><key>SuccessfulExit</key><false/></dict>"})
-	}
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	b.WriteString(`<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">` + "\n")
 	b.WriteString(`<plist version="1.0">` + "\n<dict>\n")
-	for _, it := range items {
-		fmt.Fprintf(&b, "  <key>%s</key>\n  %s\n", esc(it.Key), it.Value)
+	fmt.Fprintf(&b, "  <key>Label</key>\n  <string>%s</string>\n", esc(a.Label))
+	b.WriteString("  <key>ProgramArguments</key>\n  <array>")
+	for _, arg := range a.Args {
+		fmt.Fprintf(&b, "<string>%s</string>", esc(arg))
+	}
+	b.WriteString("</array>\n")
+	if len(a.Env) > 0 {
+		b.WriteString("  <key>EnvironmentVariables</key>\n  <dict>\n")
+		for _, kv := range a.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			fmt.Fprintf(&b, "    <key>%s</key><string>%s</string>\n", esc(k), esc(v))
+		}
+		b.WriteString("  </dict>\n")
+	}
+	b.WriteString("  <key>RunAtLoad</key>\n  <true/>\n")
+	b.WriteString("  <key>ProcessType</key>\n  <string>Interactive</string>\n")
+	if a.KeepAlive {
+		b.WriteString("  <key>KeepAlive</key>\n  <dict><key>SuccessfulExit</key><false/></dict>\n")
 	}
 	b.WriteString("</dict>\n</plist>\n")
-	return b.Bytes(), nil
+	return b.Bytes()
 }

@@ -37,6 +37,7 @@ type Config struct {
 	Widget       Widget       `yaml:"widget" envPrefix:"WIDGET_"`
 	Poll         Poll         `yaml:"poll" envPrefix:"POLL_"`
 	Log          Log          `yaml:"log" envPrefix:"LOG_"`
+	Keyring      Keyring      `yaml:"keyring" envPrefix:"KEYRING_"`
 
 	// Endpoints are environment-only (tests and the demo point them at the
 	// loopback simulator); the egress allowlist decides whether they are allowed.
@@ -79,6 +80,19 @@ type Log struct {
 	File  bool   `yaml:"file" env:"FILE" help:"Also write logs to a 0600 file in the log directory"`
 }
 
+// Keyring backends.
+const (
+	KeyringAuto          = "auto"
+	KeyringSecretService = "secret-service"
+	KeyringKeychain      = "keychain"
+	KeyringFile          = "file"
+)
+
+type Keyring struct {
+	Backend          string `yaml:"backend" env:"BACKEND" enum:"auto,secret-service,keychain,file" help:"Where saved logins are kept: auto (the Secret Service on Linux, the Keychain on macOS), one of those by name, or file (encrypted with a passphrase, for machines without a keyring; never chosen by auto). Move existing logins with aimonitor keyring migrate"`
+	UnlockTimeoutMin int    `yaml:"unlock_timeout_min" env:"UNLOCK_TIMEOUT_MIN" range:"1,43200" help:"How long aimonitor keyring unlock keeps the file keyring open for later commands and the daemon (minutes)"`
+}
+
 // Endpoints are the network overrides for tests and the demo.
 type Endpoints struct {
 	APIBase     string `env:"API_BASE"`
@@ -97,6 +111,7 @@ func Default() Config {
 		Widget:       Widget{AlwaysOnTop: true, Theme: "system"},
 		Poll:         Poll{IntervalSec: 600},
 		Log:          Log{Level: "info"},
+		Keyring:      Keyring{Backend: KeyringAuto, UnlockTimeoutMin: 480},
 	}
 }
 

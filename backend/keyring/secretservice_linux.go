@@ -17,7 +17,7 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-const unavailableHint = "aimonitor keeps credentials only in a Secret Service keyring on the D-Bus session bus; install and start one, such as gnome-keyring (gnome-keyring-daemon) or KeePassXC with its Secret Service integration enabled"
+const unavailableHint = "no Secret Service answers on the D-Bus session bus; either start one, such as gnome-keyring (gnome-keyring-daemon) or KeePassXC with its Secret Service integration enabled, or keep saved logins in a passphrase-encrypted file instead: aimonitor config set keyring.backend file"
 
 // D-Bus names of the Secret Service API (freedesktop.org Secret Service 0.2).
 const (

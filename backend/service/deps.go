@@ -14,8 +14,10 @@ import (
 	"github.com/aimonitor/aimonitor/backend/anthropic"
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 )
 
 // These accessors build the parts that talk to the outside world from the
@@ -24,11 +26,71 @@ import (
 // it once per command, or once at start-up in the daemon and the widget,
 // and keep the result.
 
-// Keyring opens the OS keyring, pointed at the session bus named in the
-// service's environment. It never launches a bus.
+// Keyring opens the keyring saved logins live in: the one keyring.backend
+// names (auto: the OS keyring). It never launches a bus.
 func (s *Service) Keyring() (keyring.Keyring, error) {
+	return s.KeyringFor(s.KeyringBackend())
+}
+
+// KeyringBackend is the backend keyring.backend selects, with auto resolved
+// for this system: secret-service (Linux), keychain (macOS) or file. auto
+// never resolves to file.
+func (s *Service) KeyringBackend() string {
+	b := s.Config().Keyring.Backend
+	if b == "" || b == config.KeyringAuto {
+		if s.goos == "darwin" {
+			return config.KeyringKeychain
+		}
+		return config.KeyringSecretService
+	}
+	return b
+}
+
+// KeyringFor opens one backend by name (see KeyringBackend).
+func (s *Service) KeyringFor(backend string) (keyring.Keyring, error) {
+	switch backend {
+	case config.KeyringFile:
+		return s.FileKeyring(), nil
+	case config.KeyringSecretService:
+		if s.goos != "linux" {
+			return nil, fmt.Errorf("keyring.backend is secret-service, which exists only on Linux: use %s or file: %w", config.KeyringKeychain, keyring.ErrUnavailable)
+		}
+	case config.KeyringKeychain:
+		if s.goos != "darwin" {
+			return nil, fmt.Errorf("keyring.backend is keychain, which exists only on macOS: use %s or file", config.KeyringSecretService)
+		}
+	default:
+		return nil, fmt.Errorf("unknown keyring backend %q (use auto, secret-service, keychain or file)", backend)
+	}
+	return s.osKeyring()
+}
+
+// osKeyring is the platform keyring, whatever keyring.backend says: on macOS
+// Claude Code's own login lives there.
+func (s *Service) osKeyring() (keyring.Keyring, error) {
 	return keyring.Open(keyring.Options{Logger: s.Log, BusAddress: s.busAddress()})
 }
+
+// FileKeyring is the encrypted file keyring in the data directory, one per
+// service so its key is derived once. Its passphrase comes from the
+// environment, the kernel keyring (`aimonitor keyring unlock`) or, for the
+// CLI on a terminal, a prompt.
+func (s *Service) FileKeyring() *filekeyring.Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fileKR == nil {
+		s.fileKR = filekeyring.Open(filekeyring.Options{
+			Dir:        filepath.Join(s.Paths.DataDir, "keyring"),
+			Passphrase: filekeyring.PassphraseSource(s.Getenv, s.prompt),
+			Cache:      filekeyring.NewKernelKeyring(),
+			Log:        s.Log,
+		})
+	}
+	return s.fileKR
+}
+
+// HasPrompt reports whether this process can ask for a passphrase.
+func (s *Service) HasPrompt() bool { return s.prompt != nil }
 
 // busAddress finds the session bus the way the keyring package does, but in
 // s.environ: DBUS_SESSION_BUS_ADDRESS without autolaunch entries, else the
@@ -105,7 +167,14 @@ func (s *Service) Accounts(ctx context.Context) (*accounts.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	slot, err := s.ClaudeCode(kr)
+	liveKR := kr
+	if s.goos == "darwin" && s.KeyringBackend() != config.KeyringKeychain {
+		// Claude Code's own login is in the Keychain whatever keeps ours.
+		if liveKR, err = s.osKeyring(); err != nil {
+			return nil, err
+		}
+	}
+	slot, err := s.ClaudeCode(liveKR)
 	if err != nil {
 		return nil, err
 	}

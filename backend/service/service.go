@@ -12,9 +12,14 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
+
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
 
 	"github.com/aimonitor/aimonitor/backend/autostart"
 	"github.com/aimonitor/aimonitor/backend/config"
+	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/store"
@@ -29,6 +34,9 @@ type Options struct {
 	// OneShot: a command that prints its result and exits. Its stderr gets
 	// only warnings and errors, unless Debug; the log file keeps log.level.
 	OneShot bool
+	// KeyringPrompt asks for the file keyring's passphrase; the CLI sets it
+	// when stdin is a terminal. Nil: never ask (the widget, the daemon).
+	KeyringPrompt filekeyring.PassphraseFunc
 }
 
 // Service is one process's view of aimonitor's state.
@@ -42,6 +50,8 @@ type Service struct {
 	cfg      *config.Loaded
 	db       *store.Store
 	closeLog func() error
+	prompt   filekeyring.PassphraseFunc
+	fileKR   *filekeyring.Store
 }
 
 // New resolves paths, loads the config and builds the logger. The database
@@ -79,7 +89,7 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Paths: p, Log: log, environ: o.Environ, goos: o.GOOS, cfg: cfg, closeLog: closeLog}, nil
+	return &Service{Paths: p, Log: log, environ: o.Environ, goos: o.GOOS, cfg: cfg, closeLog: closeLog, prompt: o.KeyringPrompt}, nil
 }
 
 // Environ is the environment this service was built from.
@@ -96,6 +106,11 @@ func (s *Service) Config() *config.Loaded {
 // outside aimonitor (autostart) are applied here, so the CLI and the
 // settings pane behave the same.
 func (s *Service) SetConfig(key, value string) (*config.Loaded, error) {
+	if key == "keyring.backend" {
+		if err := s.checkBackendChange(value); err != nil {
+			return nil, err
+		}
+	}
 	if err := config.Set(s.Paths.ConfigFile, key, value); err != nil {
 		return nil, err
 	}
@@ -113,6 +128,45 @@ func (s *Service) SetConfig(key, value string) (*config.Loaded, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// checkBackendChange refuses to point keyring.backend elsewhere while
+// saved logins live in the current backend: they would seem lost. `keyring
+// migrate` moves them and changes the setting itself.
+func (s *Service) checkBackendChange(value string) error {
+	old := s.KeyringBackend()
+	next := value
+	if next == config.KeyringAuto {
+		if s.goos == "darwin" {
+			next = config.KeyringKeychain
+		} else {
+			next = config.KeyringSecretService
+		}
+	}
+	if next == old {
+		return nil
+	}
+	if _, err := os.Stat(s.Paths.DBFile); err != nil {
+		return nil // no database: nothing saved yet
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := s.Store(ctx)
+	if err != nil {
+		return err
+	}
+	n := 0
+	err = db.Read(ctx, func(conn *sqlite.Conn) error {
+		return sqlitex.Execute(conn, "SELECT count(*) FROM accounts", &sqlitex.ExecOptions{
+			ResultFunc: func(st *sqlite.Stmt) error { n = st.ColumnInt(0); return nil }})
+	})
+	if err != nil {
+		return fmt.Errorf("counting saved logins: %w", err)
+	}
+	if n > 0 {
+		return &config.KeyError{Key: "keyring.backend", Msg: fmt.Sprintf("%d saved logins are kept in %s; to move them, run aimonitor keyring migrate --to %s (it changes this setting too)", n, old, next)}
+	}
+	return nil
 }
 
 // Autostart locates this user's start-at-login entry.

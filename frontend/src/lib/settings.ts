@@ -11,6 +11,7 @@ export const sectionTitles: Record<string, string> = {
   autostart: 'Start at login',
   poll: 'Usage checks',
   log: 'Logging',
+  keyring: 'Saved logins',
 };
 
 export const labels: Record<string, string> = {
@@ -31,6 +32,8 @@ export const labels: Record<string, string> = {
   'poll.interval_sec': 'Longest gap between checks (s)',
   'log.level': 'Log level',
   'log.file': 'Write a log file',
+  'keyring.backend': 'Where logins are kept',
+  'keyring.unlock_timeout_min': 'File keyring stays unlocked (min)',
 };
 
 export function sectionOf(key: string): string {
