@@ -12,9 +12,11 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 )
 
 // probeService names the throw-away item the keyring check writes and
@@ -22,9 +24,17 @@ import (
 const probeService = "aimonitor-doctor-probe"
 
 func (d *run) checkKeyring(ctx context.Context) {
+	backend := d.svc.KeyringBackend()
+	d.r.add(AreaKeyring, OK, fmt.Sprintf("saved logins are kept in: %s (keyring.backend is %s)", backendName(backend), d.svc.Config().Keyring.Backend), "")
+	if backend == config.KeyringFile {
+		if d.checkFileKeyring(ctx) {
+			d.checkStashes(ctx, d.svc.FileKeyring())
+		}
+		return
+	}
 	kr, err := d.svc.Keyring()
 	if err != nil {
-		d.r.add(AreaKeyring, Fail, "no keyring: "+err.Error(), "aimonitor keeps logins only in the OS keyring; on macOS use a build made with cgo")
+		d.r.add(AreaKeyring, Fail, "no keyring: "+err.Error(), "on macOS use a build made with cgo, or keep logins in an encrypted file: aimonitor config set keyring.backend file")
 		return
 	}
 	err = kr.Set(ctx, probeService, d.krAcct, "aimonitor: doctor's test item (safe to delete)", []byte("probe"))
@@ -39,7 +49,7 @@ func (d *run) checkKeyring(ctx context.Context) {
 		return
 	case errors.Is(err, keyring.ErrUnavailable):
 		d.r.add(AreaKeyring, Fail, "no keyring can be reached: "+err.Error(),
-			"start a keyring in your desktop session (gnome-keyring, or KeePassXC with Secret Service enabled); aimonitor never stores logins anywhere else")
+			"start a keyring in your desktop session (gnome-keyring, or KeePassXC with Secret Service enabled); or, on a machine without one, keep logins in a passphrase-encrypted file: aimonitor config set keyring.backend file")
 		d.skipStashes("no keyring can be reached")
 		return
 	case err != nil:
@@ -48,6 +58,79 @@ func (d *run) checkKeyring(ctx context.Context) {
 		return
 	}
 	d.r.add(AreaKeyring, OK, "the keyring is reachable and unlocked", "")
+	d.checkStashes(ctx, kr)
+}
+
+func backendName(b string) string {
+	switch b {
+	case config.KeyringSecretService:
+		return "the Secret Service (secret-service)"
+	case config.KeyringKeychain:
+		return "the macOS Keychain (keychain)"
+	case config.KeyringFile:
+		return "an encrypted file (file)"
+	}
+	return b
+}
+
+// checkFileKeyring reports on the file keyring without ever asking for a
+// passphrase or creating anything; it returns whether the saved logins can
+// be read now.
+func (d *run) checkFileKeyring(ctx context.Context) bool {
+	fk := d.svc.FileKeyring()
+	st := fk.Status()
+	var fe *filekeyring.FormatError
+	switch {
+	case errors.As(st.FormatErr, &fe) && fe.Newer:
+		d.r.add(AreaKeyring, Fail, st.FormatErr.Error(), "update aimonitor to the version that wrote it")
+		d.skipStashes("the file keyring cannot be read")
+		return false
+	case st.FormatErr != nil:
+		d.r.add(AreaKeyring, Fail, st.FormatErr.Error(), "restore "+shellQuote(st.Path)+" from a copy; or move it aside and add the accounts again")
+		d.skipStashes("the file keyring cannot be read")
+		return false
+	case !st.Exists:
+		d.r.add(AreaKeyring, Warn, fmt.Sprintf("there is no file keyring yet (%s)", st.Path),
+			"it is made, with a passphrase you choose, when you add the first account (aimonitor add --adopt-current --label NAME)")
+		d.skipStashes("there is no file keyring")
+		return false
+	}
+	if fi, err := os.Stat(st.Path); err == nil {
+		checkMode(d.r, AreaKeyring, "the file keyring", st.Path, fi.Mode(), false)
+	}
+	if fi, err := os.Stat(filepath.Dir(st.Path)); err == nil {
+		checkMode(d.r, AreaKeyring, "the file keyring's directory", filepath.Dir(st.Path), fi.Mode(), true)
+	}
+	if st.CacheErr != nil {
+		d.r.add(AreaKeyring, Warn, st.CacheErr.Error(), "give the daemon its passphrase in a file: aimonitor service install --passphrase-file FILE")
+	}
+	if st.Unlocked {
+		d.r.add(AreaKeyring, OK, fmt.Sprintf("the file keyring is unlocked: its key is kept in the kernel keyring (%d saved logins)", st.Entries), "")
+		return true
+	}
+	source := filekeyring.DescribeSource(d.svc.Getenv, false)
+	if d.svc.Getenv(filekeyring.PassphraseEnv) == "" && d.svc.Getenv(filekeyring.PassphraseFileEnv) == "" {
+		d.r.add(AreaKeyring, Warn, "the file keyring is locked: commands ask for its passphrase on a terminal, but the daemon and scripts cannot read saved logins",
+			fmt.Sprintf("run `aimonitor keyring unlock` (it stays unlocked for keyring.unlock_timeout_min, now %d minutes), or set %s to a file holding the passphrase",
+				d.svc.Config().Keyring.UnlockTimeoutMin, filekeyring.PassphraseFileEnv))
+		d.skipStashes("the file keyring is locked")
+		return false
+	}
+	if _, err := fk.Items(ctx); err != nil {
+		fix := "check " + filekeyring.PassphraseEnv + " and " + filekeyring.PassphraseFileEnv
+		if errors.Is(err, filekeyring.ErrWrongPassphrase) {
+			fix = "put the right passphrase in " + source
+		}
+		d.r.add(AreaKeyring, Fail, fmt.Sprintf("the file keyring does not open with the passphrase from %s: %v", source, err), fix)
+		d.skipStashes("the file keyring does not open")
+		return false
+	}
+	d.r.add(AreaKeyring, OK, fmt.Sprintf("the file keyring opens with the passphrase from %s (%d saved logins)", source, st.Entries), "")
+	return true
+}
+
+// checkStashes reads every saved account's login from kr.
+func (d *run) checkStashes(ctx context.Context, kr keyring.Keyring) {
 	if d.db == nil || len(d.db.accounts) == 0 {
 		return
 	}

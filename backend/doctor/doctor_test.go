@@ -3,6 +3,7 @@
 package doctor_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/doctor"
 	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/internal/testbus"
@@ -247,7 +249,7 @@ func TestDoctor(t *testing.T) {
 		defer kr.Set(ctx, w.refs["home"], "tester", "restored", saved)
 		r := w.doctor()
 		expect(t, r, doctor.AreaKeyring, doctor.Fail, `"home" (home@example.com) is missing`, "aimonitor remove home", "add --adopt-current --label home")
-		if len(r.Of(doctor.AreaKeyring)) != 2 { // reachable + the missing one
+		if len(r.Of(doctor.AreaKeyring)) != 3 { // the backend, reachable, the missing one
 			t.Fatalf("keyring lines:\n%s", dump(r))
 		}
 	})
@@ -349,4 +351,48 @@ func TestDoctorWithoutKeyringOrData(t *testing.T) {
 		}
 		t.Fatalf("doctor created %v", names)
 	}
+}
+
+func TestDoctorFileKeyring(t *testing.T) {
+	root := t.TempDir()
+	env := []string{"HOME=" + filepath.Join(root, "home"), "USER=tester",
+		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"), "XDG_DATA_HOME=" + filepath.Join(root, "data"),
+		"XDG_STATE_HOME=" + filepath.Join(root, "state"), "AIMONITOR_KEYRING_BACKEND=file",
+		"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(root, "no-bus")}
+	run := func(extra ...string) *doctor.Report {
+		return doctor.Run(context.Background(), doctor.Options{Environ: append(append([]string(nil), env...), extra...)})
+	}
+	r := run()
+	expect(t, r, doctor.AreaKeyring, doctor.OK, "an encrypted file (file)")
+	expect(t, r, doctor.AreaKeyring, doctor.Warn, "no file keyring yet", "add --adopt-current")
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Fatalf("doctor created %v", entries)
+	}
+
+	dir := filepath.Join(root, "data", "aimonitor", "keyring")
+	const pass = "correct horse battery"
+	fk := filekeyring.Open(filekeyring.Options{Dir: dir, Passphrase: func(context.Context, bool) ([]byte, error) { return []byte(pass), nil }})
+	if err := fk.Set(context.Background(), "aimonitor-x", "tester", "", []byte("secret")); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(fk.Path())
+
+	r = run()
+	expect(t, r, doctor.AreaKeyring, doctor.Warn, "file keyring is locked", "aimonitor keyring unlock", "AIMONITOR_KEYRING_PASSPHRASE_FILE")
+	expect(t, r, doctor.AreaKeyring, doctor.OK, "the file keyring", "is private (mode 0600)")
+
+	r = run("AIMONITOR_KEYRING_PASSPHRASE=" + pass)
+	expect(t, r, doctor.AreaKeyring, doctor.OK, "opens with the passphrase from the variable AIMONITOR_KEYRING_PASSPHRASE", "1 saved logins")
+
+	passFile := filepath.Join(root, "pass")
+	os.WriteFile(passFile, []byte("wrong horse battery\n"), 0o600)
+	r = run("AIMONITOR_KEYRING_PASSPHRASE_FILE=" + passFile)
+	expect(t, r, doctor.AreaKeyring, doctor.Fail, "does not open with the passphrase from the file "+passFile, "is wrong", "put the right passphrase")
+
+	os.WriteFile(fk.Path(), before[:len(before)-40], 0o600)
+	r = run("AIMONITOR_KEYRING_PASSPHRASE=" + pass)
+	expect(t, r, doctor.AreaKeyring, doctor.Fail, "is damaged or was altered", "restore")
+	os.WriteFile(fk.Path(), bytes.Replace(before, []byte(`"version": 1`), []byte(`"version": 7`), 1), 0o600)
+	r = run("AIMONITOR_KEYRING_PASSPHRASE=" + pass)
+	expect(t, r, doctor.AreaKeyring, doctor.Fail, "written by a newer aimonitor", "update aimonitor")
 }
