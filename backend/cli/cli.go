@@ -18,6 +18,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/service"
 )
@@ -87,7 +88,13 @@ func (a *app) service() (*service.Service, error) {
 	if build == nil {
 		build = service.New
 	}
-	svc, err := build(service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug, OneShot: !a.untilStopped})
+	opts := service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug, OneShot: !a.untilStopped}
+	// One-shot commands on a terminal may ask for the file keyring's
+	// passphrase; the daemon and the widget never ask.
+	if f, ok := a.deps.Stdin.(*os.File); ok && !a.untilStopped && filekeyring.IsTerminal(f) {
+		opts.KeyringPrompt = filekeyring.TerminalPrompt(f, a.deps.Stderr)
+	}
+	svc, err := build(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +178,7 @@ Run it without arguments to open the widget.`,
 		a.widgetCommand(), a.demoCommand(), a.simCommand(), a.versionCommand(), a.updateCommand(),
 		a.addCommand(), a.switchCommand(), a.listCommand(), a.renameCommand(), a.removeCommand(), a.logCommand(),
 		a.refreshCommand(), a.usageCommand(), a.daemonCommand(), a.tokensCommand(),
-		a.configCommand(), a.doctorCommand(), a.uninstallCommand(),
+		a.configCommand(), a.doctorCommand(), a.uninstallCommand(), a.keyringCommand(), a.serviceCommand(),
 	)
 	return root
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
+	"github.com/aimonitor/aimonitor/backend/userunit"
 )
 
 // These accessors build the parts that talk to the outside world from the
@@ -209,4 +210,53 @@ func keychainAccount(user string) string {
 		}
 	}
 	return user
+}
+
+// SetKeyringBackend changes keyring.backend without the check SetConfig
+// makes: `keyring migrate` calls it once the logins are in the new backend.
+func (s *Service) SetKeyringBackend(backend string) error {
+	if err := config.Set(s.Paths.ConfigFile, "keyring.backend", backend); err != nil {
+		return err
+	}
+	_, err := s.ReloadConfig()
+	return err
+}
+
+// unitEnvKeys are the variables a service unit carries over from the
+// environment it is installed from, so the daemon finds the same files.
+var unitEnvKeys = []string{"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "AIMONITOR_CONFIG", "AIMONITOR_DATA_DIR", "CLAUDE_CONFIG_DIR"}
+
+// DaemonUnit describes the user service that runs `aimonitor daemon` with
+// this service's keyring backend and, for the file keyring, the passphrase
+// file (passphraseFile, else AIMONITOR_KEYRING_PASSPHRASE_FILE; without
+// either the daemon relies on `aimonitor keyring unlock`). The passphrase
+// itself is never written into the unit.
+func (s *Service) DaemonUnit(passphraseFile string) (userunit.Unit, error) {
+	u, err := userunit.ForEnv(s.goos, s.Getenv, os.Executable)
+	if err != nil {
+		return u, err
+	}
+	backend := s.KeyringBackend()
+	u.Env = append(u.Env, "AIMONITOR_KEYRING_BACKEND="+backend)
+	if backend == config.KeyringFile {
+		if passphraseFile == "" {
+			passphraseFile = s.Getenv(filekeyring.PassphraseFileEnv)
+		}
+		if passphraseFile != "" {
+			abs, err := filepath.Abs(passphraseFile)
+			if err != nil {
+				return u, err
+			}
+			if _, err := os.Stat(abs); err != nil {
+				return u, fmt.Errorf("the passphrase file: %w", err)
+			}
+			u.Env = append(u.Env, filekeyring.PassphraseFileEnv+"="+abs)
+		}
+	}
+	for _, k := range unitEnvKeys {
+		if v := s.Getenv(k); v != "" && filepath.IsAbs(v) {
+			u.Env = append(u.Env, k+"="+v)
+		}
+	}
+	return u, nil
 }

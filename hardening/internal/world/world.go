@@ -36,6 +36,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/hardening/leak"
 	"github.com/aimonitor/aimonitor/internal/testbus"
 )
@@ -70,6 +71,17 @@ type Options struct {
 	Sim   []sim.Option
 	// Env adds KEY=VALUE pairs to the CLI's environment.
 	Env []string
+	// Headless is a machine with no session bus and no display at all: no
+	// DBUS_SESSION_BUS_ADDRESS, no DISPLAY, and an empty private
+	// XDG_RUNTIME_DIR (so no bus socket there either). It implies NoKeyring.
+	Headless bool
+	// FilePassphrase makes Keyring (and Stash, SetStash…) use the file
+	// keyring in the world's data directory with this passphrase. It does
+	// not choose the backend for the CLI: set keyring.backend for that.
+	FilePassphrase string
+	// Binary runs this aimonitor program for Command instead of the test
+	// binary re-executed (e.g. build/bin/aimonitor).
+	Binary string
 }
 
 // World is one user's machine.
@@ -85,6 +97,7 @@ type World struct {
 	printed bytes.Buffer
 	issued  map[string]string // every token the simulator handed out -> whose
 	kr      keyring.Keyring
+	opts    Options
 }
 
 // recordTokens notes every token the token endpoint hands out, so a leak
@@ -218,7 +231,7 @@ func (w *World) CheckNoLeaks(extra ...string) int {
 // New builds a world. The simulator has no rate limit unless opts.Sim sets one.
 func New(t testing.TB, o Options) *World {
 	t.Helper()
-	w := &World{T: t, Home: t.TempDir()}
+	w := &World{T: t, Home: t.TempDir(), opts: o}
 	clk := o.Clock
 	if clk == nil {
 		clk = clock.Real{}
@@ -235,10 +248,17 @@ func New(t testing.TB, o Options) *World {
 		"LANG=C.UTF-8",
 		"AIMONITOR_LOG_FILE=true",
 	}, cli.SimEnv(srv.URL)...)
-	if !o.NoKeyring {
+	switch {
+	case o.Headless:
+		run := filepath.Join(w.Home, ".run")
+		if err := os.Mkdir(run, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		w.Environ = append(w.Environ, "XDG_RUNTIME_DIR="+run)
+	case !o.NoKeyring:
 		w.Bus = testbus.NewKeyring(t)
 		w.Environ = append(w.Environ, "DBUS_SESSION_BUS_ADDRESS="+w.Bus.Address)
-	} else {
+	default:
 		// A bus address that cannot exist: nothing may fall back to the
 		// machine's own session bus.
 		w.Environ = append(w.Environ, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(w.Home, "no-bus"))
@@ -288,7 +308,11 @@ func (w *World) Printed() string {
 // Command is a real aimonitor process (this test binary re-executed; the
 // test package must call Main from TestMain).
 func (w *World) Command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	bin := os.Args[0]
+	if w.opts.Binary != "" {
+		bin = w.opts.Binary
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	// Under -race a process sleeps a second at exit unless told not to.
 	cmd.Env = append(append([]string(nil), w.Environ...), childEnv+"=1", "GORACE=atexit_sleep_ms=0 halt_on_error=1")
 	return cmd
@@ -339,6 +363,14 @@ const DefaultClaudeJSON = "{\n  \"numStartups\": 7,\n  \"theme\": \"dark-daltoni
 func (w *World) Keyring() keyring.Keyring {
 	w.T.Helper()
 	if w.kr != nil {
+		return w.kr
+	}
+	if w.opts.FilePassphrase != "" {
+		pass := w.opts.FilePassphrase
+		w.kr = filekeyring.Open(filekeyring.Options{
+			Dir:        filepath.Join(w.Home, ".local", "share", "aimonitor", "keyring"),
+			Passphrase: func(context.Context, bool) ([]byte, error) { return []byte(pass), nil },
+		})
 		return w.kr
 	}
 	if w.Bus == nil {
