@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aimonitor/aimonitor/hardening/internal/world"
-	"github.com/aimonitor/aimonitor/internal/claudetest"
 	"github.com/aimonitor/aimonitor/hardening/leak"
+	"github.com/aimonitor/aimonitor/internal/claudetest"
 )
 
 // BinaryEnv names the aimonitor program to test; empty: this test binary.
