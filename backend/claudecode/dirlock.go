@@ -20,7 +20,7 @@ import (
 // same locks the same way, so neither side ever writes under the other.
 
 // Stale thresholds. Claude Code 2.1 uses 10 s for .claude.json.lock and the
-// refresh locks and 15 s for .storage-write, and refreshes a held lock's
+// refresh locks and 15 s for .storage-write.lock, and refreshes a held lock's
 // mtime every half threshold. Ours are never shorter than Claude Code's, so
 // we never break a lock a live Claude Code still holds; the refresh locks
 // get a wider margin because older releases held them without refreshing.

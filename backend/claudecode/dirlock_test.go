@@ -66,3 +66,28 @@ func TestBreakingAStaleLockRechecksItIsTheSameOne(t *testing.T) {
 		t.Fatalf("the other holder's lock directory is gone or replaced (err %v)", err)
 	}
 }
+
+// Claude Code takes its credential-storage lock with proper-lockfile on
+// <config dir>/.storage-write with realpath false and no lockfilePath, so
+// the directory it creates is <config dir>/.storage-write.lock (read in its
+// bundled code: `lock(join(configDir, ".storage-write"), {realpath: false,
+// stale: 15000, …})`). A write of the credential must wait while Claude
+// Code holds that directory.
+func TestCredentialWritesTakeClaudeCodesStorageLock(t *testing.T) {
+	home := t.TempDir()
+	s, err := New(Options{Env: Env{Home: home, GOOS: "linux"}, LockWait: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(home, ".claude", ".storage-write.lock"), 0o700); err != nil { // Claude Code holds it
+		t.Fatal(err)
+	}
+	err = s.UpdateCredentials(context.Background(), func([]byte) ([]byte, error) { return []byte(`{"claudeAiOauth":{}}`), nil })
+	var busy *LockBusyError
+	if !errors.As(err, &busy) || busy.Path != filepath.Join(home, ".claude", ".storage-write.lock") {
+		t.Fatalf("err = %v, want a wait on Claude Code's .storage-write.lock", err)
+	}
+	if _, err := os.Stat(s.CredentialsPath()); !os.IsNotExist(err) {
+		t.Fatal("the credential was written while Claude Code held its storage lock")
+	}
+}

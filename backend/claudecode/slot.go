@@ -276,8 +276,11 @@ func (s *Slot) configLock() dirLock {
 	return dirLock{path: s.ConfigPath() + ".lock", stale: configLockStale}
 }
 
+// storageLock is the directory proper-lockfile makes for Claude Code's
+// lock on <config dir>/.storage-write (realpath false, no lockfilePath:
+// the file name plus ".lock").
 func (s *Slot) storageLock() dirLock {
-	return dirLock{path: filepath.Join(s.configDir, ".storage-write"), stale: storageLockStale}
+	return dirLock{path: filepath.Join(s.configDir, ".storage-write.lock"), stale: storageLockStale}
 }
 
 func (s *Slot) refreshLocks() []dirLock {

@@ -129,7 +129,7 @@ func TestUpdateCredentials(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v %v", fi, err)
 	}
-	if _, err := os.Stat(filepath.Join(s.ConfigDir(), ".storage-write")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(s.ConfigDir(), ".storage-write.lock")); !os.IsNotExist(err) {
 		t.Fatalf("storage lock left behind: %v", err)
 	}
 	// fn's error stops the write.

@@ -340,7 +340,7 @@ func (h *harness) ownerOf(access string) string {
 // leftovers counts Claude Code lock directories under HOME, and temp files
 // not seen before.
 func (h *harness) leftovers() (locks, newTemps int) {
-	for _, p := range []string{h.w.ConfigPath() + ".lock", filepath.Join(h.w.Home, ".claude", ".storage-write"),
+	for _, p := range []string{h.w.ConfigPath() + ".lock", filepath.Join(h.w.Home, ".claude", ".storage-write.lock"),
 		filepath.Join(h.w.Home, ".claude", ".oauth_refresh.lock"), filepath.Join(h.w.Home, ".claude.lock")} {
 		if _, err := os.Stat(p); err == nil {
 			locks++

@@ -183,13 +183,13 @@ func (c *ClaudeCode) RefreshLogin(ctx context.Context) (string, error) {
 	oauth["expiresAt"], _ = json.Marshal(time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second).UnixMilli())
 	blob["claudeAiOauth"], _ = json.Marshal(oauth)
 	out, _ := json.Marshal(blob)
-	unlock, err := c.lock(ctx, filepath.Join(dir, ".storage-write"))
+	unlock, err := c.lock(ctx, filepath.Join(dir, ".storage-write.lock"))
 	if err != nil {
 		// Claude Code would wait; the stand-in must not lose the rotated
 		// token either, so it waits as long as it takes.
 		c2 := *c
 		c2.LockWait = time.Minute
-		if unlock, err = c2.lock(ctx, filepath.Join(dir, ".storage-write")); err != nil {
+		if unlock, err = c2.lock(ctx, filepath.Join(dir, ".storage-write.lock")); err != nil {
 			return "", err
 		}
 	}
