@@ -191,9 +191,24 @@ func (s *Service) Accounts(ctx context.Context) (*accounts.Manager, error) {
 		Anthropic:      api,
 		Clock:          clock.Real{},
 		Log:            s.Log,
-		LockFile:       filepath.Join(s.Paths.DataDir, "accounts.lock"),
+		LockFile:       s.accountsLockFile(),
+		PendingDir:     filepath.Join(s.Paths.DataDir, "pending"),
 		KeyringAccount: keychainAccount(user),
 	})
+}
+
+// accountsLockFile is where every process that shares the saved logins
+// meets. They live in the keyring, so the lock cannot depend on the data
+// directory (XDG_DATA_HOME, AIMONITOR_DATA_DIR): it is in the user's runtime
+// directory (XDG_RUNTIME_DIR, where the session bus and its keyring live)
+// when there is one. Without it (macOS, Linux without a login manager) it is
+// in the data directory, so processes there must share the data directory
+// to exclude each other (docs/architecture.md).
+func (s *Service) accountsLockFile() string {
+	if run, _ := lookupIn(s.environ)("XDG_RUNTIME_DIR"); filepath.IsAbs(run) && s.goos != "darwin" {
+		return filepath.Join(run, "aimonitor", "accounts.lock")
+	}
+	return filepath.Join(s.Paths.DataDir, "accounts.lock")
 }
 
 // keychainAccount applies Claude Code's rule for the account name of its
