@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
-	"github.com/aimonitor/aimonitor/backend/internal/testbus"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // ~/.claude.json as a symlink (dotfile managers): switches race the real
