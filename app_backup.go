@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -64,9 +64,14 @@ func (a *App) ImportBackup(passphrase string) (view.BackupResult, error) {
 	if path == "" {
 		return view.BackupResult{}, errCancelled
 	}
-	data, err := os.ReadFile(filepath.Clean(path))
+	return a.importFile(ctx, path, passphrase)
+}
+
+// importFile restores the backup at path.
+func (a *App) importFile(ctx context.Context, path, passphrase string) (view.BackupResult, error) {
+	data, err := backup.ReadFile(filepath.Clean(path))
 	if err != nil {
-		return view.BackupResult{}, fmt.Errorf("reading the backup: %w", err)
+		return view.BackupResult{}, err
 	}
 	rep, err := backup.Import(ctx, a.svc, data, backup.ImportOptions{Passphrase: func() ([]byte, error) {
 		if passphrase == "" {

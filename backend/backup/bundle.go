@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"time"
 
@@ -187,6 +188,25 @@ func Encode(b *Bundle) ([]byte, error) {
 // ErrNotBackup is wrapped by errors about files that are not aimonitor
 // backups at all.
 var ErrNotBackup = errors.New("this is not an aimonitor backup file")
+
+// ReadFile reads a backup file, reading no more than MaxFileSize+1 bytes
+// whatever the file is (a huge file, a device, a pipe), so a wrong pick in
+// a file dialog cannot exhaust memory.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the backup: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the backup: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w (it is larger than %d MiB)", path, ErrNotBackup, MaxFileSize>>20)
+	}
+	return data, nil
+}
 
 // Decode parses and checks a backup file: format and version, every
 // account's identity, every setting's key and value. It does not decrypt.

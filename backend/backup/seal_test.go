@@ -67,6 +67,9 @@ func TestOpenRejects(t *testing.T) {
 	}
 	for _, bad := range []func(*Sealed){
 		func(s *Sealed) { s.MemoryKiB = 1 << 30 },
+		// Four times what Seal writes (64 MiB) is the most a file may ask.
+		func(s *Sealed) { s.MemoryKiB = 4*64*1024 + 1 },
+		func(s *Sealed) { s.MemoryKiB = 1024 * 1024 },
 		func(s *Sealed) { s.Time = 1000 },
 		func(s *Sealed) { s.Threads = 0 },
 		func(s *Sealed) { s.KDF = "pbkdf2" },

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,7 +20,7 @@ are already saved here (same e-mail and organization) are updated, not duplicate
 keep their label; a newer login saved here is kept over an older one from the file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := readLimited(args[0], backup.MaxFileSize)
+			data, err := backup.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
@@ -75,21 +72,4 @@ func (a *app) printImport(rep *backup.ImportReport) {
 		}
 		a.printf("account %q (%s): %s\n", acc.Label, acc.Email, what)
 	}
-}
-
-// readLimited reads a file, refusing one larger than limit.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("opening the backup: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the backup: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is too large to be an aimonitor backup", path)
-	}
-	return data, nil
 }

@@ -38,7 +38,7 @@ const (
 // a reader allocate gigabytes or spin for minutes.
 const (
 	maxTime = 10
-	maxMem  = 1024 * 1024 // 1 GiB in KiB
+	maxMem  = 4 * defaultMem // 256 MiB in KiB: four times what we write
 	maxPar  = 16
 )
 

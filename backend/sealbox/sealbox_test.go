@@ -52,6 +52,7 @@ func TestSealOpen(t *testing.T) {
 func TestParamsBounds(t *testing.T) {
 	for _, bad := range []func(*Params){
 		func(p *Params) { p.MemoryKiB = 1 << 30 },
+		func(p *Params) { p.MemoryKiB = 4*64*1024 + 1 }, // four times what we write is the most
 		func(p *Params) { p.Time = 0 },
 		func(p *Params) { p.Threads = 0 },
 		func(p *Params) { p.Salt = p.Salt[:4] },
