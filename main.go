@@ -17,7 +17,10 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
-//go:embed build/appicon.png
+// The window icon on Linux: 512 px is plenty for GTK, and the 1024 px
+// build/appicon.png (macOS's .icns source) would only take memory.
+//
+//go:embed build/linux/icons/512x512.png
 var appIcon []byte
 
 func main() {

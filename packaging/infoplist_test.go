@@ -160,6 +160,10 @@ func TestDarwinInfoPlist(t *testing.T) {
 			if strings.Contains(string(doc), "{{") {
 				t.Errorf("%s: unrendered template action left", file)
 			}
+			// Without "copyright" in wails.json, Wails writes its placeholder.
+			if c, _ := got["NSHumanReadableCopyright"].(string); !strings.Contains(c, "aimonitor contributors") || !strings.Contains(c, "MIT") {
+				t.Errorf("%s: NSHumanReadableCopyright = %q, want the project's copyright and licence", file, c)
+			}
 		})
 	}
 }

@@ -17,6 +17,29 @@ root=$work/root
 install -D -m755 "$bin" "$root/usr/bin/aimonitor"
 install_share_files "$root" "$version" "$repo"
 
+# The copyright file in Debian's machine-readable format, its licence text
+# taken from LICENSE so the two cannot drift.
+install -d "$root/usr/share/doc/aimonitor"
+{
+  cat <<COPYRIGHT
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: aimonitor
+Source: https://github.com/aimonitor/aimonitor
+
+Files: *
+Copyright: 2026 aimonitor contributors
+License: MIT
+Comment: The binary also contains the Go modules and JavaScript packages it is
+ built from, each under its own licence (BSD, MIT, Apache-2.0, ISC);
+ \`go version -m /usr/bin/aimonitor\` lists the Go modules and their versions.
+
+License: MIT
+COPYRIGHT
+  # Debian's form: each line indented by one space, an empty line as " .".
+  sed -e '1,/^Copyright/d' -e 's/^$/./' -e 's/^/ /' "$repo/LICENSE" | sed '1{/^ \.$/d}'
+} >"$root/usr/share/doc/aimonitor/copyright"
+chmod 644 "$root/usr/share/doc/aimonitor/copyright"
+
 # dpkg-shlibdeps wants a debian/control beside it naming the package.
 mkdir -p "$work/debian"
 printf 'Source: aimonitor\n\nPackage: aimonitor\nArchitecture: amd64\n' >"$work/debian/control"

@@ -80,6 +80,6 @@ package-macos: ## build, version-stamp and sign build/bin/aimonitor.app (macOS o
 	@packaging/macos.sh "$(VERSION)" "$(LDFLAGS)"
 
 # Regenerate the committed PNG icons from the SVG source.
-icons: setup-package ## render build/appicon.png and build/linux/icons/*.png from build/appicon.svg
+icons: setup-package ## render build/appicon.png (1024 px, the macOS icon) and build/linux/icons/*.png from build/appicon.svg
 	@for s in $(ICON_SIZES); do rsvg-convert -w $$s -h $$s build/appicon.svg -o build/linux/icons/$${s}x$${s}.png; done
-	@cp build/linux/icons/512x512.png build/appicon.png
+	@rsvg-convert -w 1024 -h 1024 build/appicon.svg -o build/appicon.png # macOS wants 1024 px for its .icns

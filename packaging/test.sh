@@ -269,9 +269,14 @@ check "deb: control names aimonitor $deb_version amd64" \
 depends=$(dpkg-deb -f "$deb" Depends)
 check "deb: Depends from dpkg-shlibdeps names libc6, GTK 3 and WebKitGTK" \
   bash -c '[[ $1 == *libc6* && $1 == *libgtk-3-0* && $1 == *libwebkit2gtk-4.* ]]' _ "$depends"
-expected_files="./usr/bin/aimonitor ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg"
-check "deb: contents: binary, desktop entry, metainfo, icons; owned by root" \
+expected_files="./usr/bin/aimonitor ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg ./usr/share/doc/aimonitor/copyright"
+check "deb: contents: binary, desktop entry, metainfo, icons, copyright; owned by root" \
   bash -c 'list=$(dpkg-deb -c "$1"); for f in $2; do grep -q " $f\$" <<<"$list" || { echo "missing $f"; exit 1; }; done; ! grep -v " root/root " <<<"$list"' _ "$deb" "$expected_files"
+check "deb: the copyright file is machine-readable and carries LICENSE" \
+  bash -c 'f=$(dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/share/doc/aimonitor/copyright) &&
+    [[ $f == "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"* ]] &&
+    grep -q "^Files: \*$" <<<"$f" && grep -q "^License: MIT$" <<<"$f" &&
+    grep -qF " $(tail -n 1 "$2/LICENSE")" <<<"$f"' _ "$deb" "$repo"
 
 if [ "$(id -u)" != 0 ]; then
   skip "deb: dpkg -i / dpkg -r — needs root"
