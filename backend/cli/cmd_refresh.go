@@ -11,6 +11,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/backend/usage"
+	"github.com/aimonitor/aimonitor/backend/words"
 )
 
 // usageEnv is what refresh and usage need.
@@ -152,7 +153,7 @@ func refreshLine(r RefreshResult, now time.Time) string {
 	case usage.Fetched:
 		return nums
 	case usage.Fresh:
-		return nums + " (asked " + ago(now, r.Usage.FetchedAt) + "; not asking again so soon)"
+		return nums + " (asked " + words.Ago(now, r.Usage.FetchedAt) + "; not asking again so soon)"
 	case usage.Waiting:
 		return nums + " (not asked: " + r.Error + ")"
 	case usage.Relogin:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/usage"
+	"github.com/aimonitor/aimonitor/backend/words"
 )
 
 func (a *app) usageCommand() *cobra.Command {
@@ -68,7 +69,7 @@ func (a *app) printUsage(doc *daemon.Document, now time.Time) error {
 		}
 		five, seven, burn, full, fetched := "—", "—", "—", "—", "never"
 		if u := acc.Usage; u != nil {
-			five, seven, fetched = windowText(u.FiveHour, now), windowText(u.SevenDay, now), ago(now, u.FetchedAt)
+			five, seven, fetched = windowText(u.FiveHour, now), windowText(u.SevenDay, now), words.Ago(now, u.FetchedAt)
 			if u.PredictedExhaustedAt != nil {
 				full = when(now, *u.PredictedExhaustedAt)
 			}

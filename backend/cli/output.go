@@ -51,20 +51,6 @@ func orDash(s string) string {
 	return s
 }
 
-// ago is how long before now t was, for "fetched" columns.
-func ago(now, t time.Time) string {
-	d := now.Sub(t).Round(time.Second)
-	switch {
-	case d < time.Second:
-		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%d s ago", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d.Minutes()))
-	}
-	return t.Local().Format("Jan 2 15:04")
-}
-
 // when is a time of day, with the weekday when it is not today.
 func when(now, t time.Time) string {
 	lt := t.Local()

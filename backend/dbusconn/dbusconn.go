@@ -7,6 +7,8 @@ package dbusconn
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -54,4 +56,28 @@ func Dial(ctx context.Context, address string, timeout time.Duration) (*dbus.Con
 		return nil, ErrRefused
 	}
 	return conn, nil
+}
+
+// SessionAddress finds the session bus the way libdbus does, minus
+// autolaunch: $DBUS_SESSION_BUS_ADDRESS with its "autolaunch:" entries
+// dropped, else the systemd user bus socket in $XDG_RUNTIME_DIR (or
+// /run/user/<uid>). getenv reads the environment of the process being
+// served, which need not be our own.
+func SessionAddress(getenv func(string) string, uid int) string {
+	if env := getenv("DBUS_SESSION_BUS_ADDRESS"); env != "" {
+		var kept []string
+		for _, a := range strings.Split(env, ";") {
+			if a != "" && !strings.HasPrefix(a, "autolaunch:") {
+				kept = append(kept, a)
+			}
+		}
+		if len(kept) > 0 {
+			return strings.Join(kept, ";")
+		}
+	}
+	dir := getenv("XDG_RUNTIME_DIR")
+	if dir == "" {
+		dir = "/run/user/" + strconv.Itoa(uid)
+	}
+	return "unix:path=" + dbus.EscapeBusAddressValue(dir+"/bus")
 }

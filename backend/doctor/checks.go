@@ -17,6 +17,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
+	"github.com/aimonitor/aimonitor/backend/words"
 )
 
 // probeService names the throw-away item the keyring check writes and
@@ -282,18 +283,18 @@ func (d *run) checkPoller() {
 	}
 	switch {
 	case held && doc != nil && doc.Alive(now):
-		d.r.add(AreaPoller, OK, fmt.Sprintf("the %s (pid %d) polls usage; its last heartbeat was %s", doc.Owner.Mode, doc.Owner.PID, ago(now, doc.Heartbeat)), "")
+		d.r.add(AreaPoller, OK, fmt.Sprintf("the %s (pid %d) polls usage; its last heartbeat was %s", doc.Owner.Mode, doc.Owner.PID, words.Ago(now, doc.Heartbeat)), "")
 		if doc.LastError != "" {
 			d.r.add(AreaPoller, Warn, "the poller's last error: "+doc.LastError, "see `aimonitor usage` and the log (log.file true) for details")
 		}
 	case held && doc != nil && !doc.Heartbeat.IsZero():
-		d.r.add(AreaPoller, Warn, fmt.Sprintf("pid %d holds the poller lock but last wrote its status %s: it may be stuck", doc.Owner.PID, ago(now, doc.Heartbeat)),
+		d.r.add(AreaPoller, Warn, fmt.Sprintf("pid %d holds the poller lock but last wrote its status %s: it may be stuck", doc.Owner.PID, words.Ago(now, doc.Heartbeat)),
 			fmt.Sprintf("quit that aimonitor (kill %d) and start the widget or `aimonitor daemon` again", doc.Owner.PID))
 	case held:
 		d.r.add(AreaPoller, OK, "a process holds the poller lock and has not published a status yet (starting up?)", "")
 	case doc != nil && !doc.Heartbeat.IsZero():
 		d.r.add(AreaPoller, OK, fmt.Sprintf("nobody polls usage now (the %s, pid %d, last wrote %s); it resumes when the widget or `aimonitor daemon` runs",
-			doc.Owner.Mode, doc.Owner.PID, ago(now, doc.Heartbeat)), "")
+			doc.Owner.Mode, doc.Owner.PID, words.Ago(now, doc.Heartbeat)), "")
 	default:
 		d.r.add(AreaPoller, OK, "nobody polls usage now; it runs while the widget or `aimonitor daemon` is open", "")
 	}

@@ -129,7 +129,7 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	defer svc.Close()
 
-	d := &run{r: r, o: o, p: p, svc: svc, krAcct: stashAccount(svc.Getenv("USER"))}
+	d := &run{r: r, o: o, p: p, svc: svc, krAcct: keyring.AccountFor(svc.Getenv("USER"))}
 	d.db = checkDatabase(ctx, r, p)
 	d.checkKeyring(ctx)
 	d.checkClaudeCode(ctx)
@@ -251,28 +251,4 @@ func lookup(environ []string) paths.Env {
 		}
 		return "", false
 	}
-}
-
-// stashAccount is the keyring account of aimonitor's stashes, by the rule
-// the service gives the account manager (Claude Code's rule for its own
-// Keychain item): the user name when made of [A-Za-z0-9._-], else
-// "claude-code-user".
-func stashAccount(user string) string {
-	if user == "" {
-		return keyring.UserAccount()
-	}
-	for _, r := range user {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return "claude-code-user"
-		}
-	}
-	return user
-}
-
-func ago(now, t time.Time) string {
-	d := now.Sub(t).Round(time.Second)
-	if d < 0 {
-		d = 0
-	}
-	return d.String() + " ago"
 }

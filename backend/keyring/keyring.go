@@ -135,6 +135,16 @@ func UserAccount() string {
 	})
 }
 
+// AccountFor is the account name for keyring items of a process whose USER
+// is user (the service's environment, which need not be ours), by the same
+// rule as UserAccount; with no USER it is UserAccount().
+func AccountFor(user string) string {
+	if user == "" {
+		return UserAccount()
+	}
+	return userAccount(func(string) string { return user }, nil)
+}
+
 func userAccount(getenv func(string) string, lookup func() (string, error)) string {
 	name := getenv("USER")
 	if name == "" {

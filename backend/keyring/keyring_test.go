@@ -89,3 +89,18 @@ func TestSentinelMessages(t *testing.T) {
 		t.Errorf("ErrUnavailable lacks the platform hint: %q", ErrUnavailable)
 	}
 }
+
+// Another process's USER gets Claude Code's rule too; without one, ours.
+func TestAccountFor(t *testing.T) {
+	for user, want := range map[string]string{
+		"ada":             "ada",
+		"a.b_c-1":         "a.b_c-1",
+		"ada@example.com": "claude-code-user",
+		"two words":       "claude-code-user",
+		"":                UserAccount(),
+	} {
+		if got := AccountFor(user); got != want {
+			t.Errorf("AccountFor(%q) = %q, want %q", user, got, want)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -83,31 +82,9 @@ func newSecretService(opts Options, getenv func(string) string) *secretService {
 	opts = opts.withDefaults()
 	addr := opts.BusAddress
 	if addr == "" {
-		addr = sessionBusAddress(getenv, os.Getuid())
+		addr = dbusconn.SessionAddress(getenv, os.Getuid())
 	}
 	return &secretService{opts: opts, address: addr}
-}
-
-// sessionBusAddress finds the session bus the way libdbus does, minus
-// autolaunch: $DBUS_SESSION_BUS_ADDRESS (with "autolaunch:" entries
-// dropped), else the systemd user bus socket.
-func sessionBusAddress(getenv func(string) string, uid int) string {
-	if env := getenv("DBUS_SESSION_BUS_ADDRESS"); env != "" {
-		var kept []string
-		for _, a := range strings.Split(env, ";") {
-			if a != "" && !strings.HasPrefix(a, "autolaunch:") {
-				kept = append(kept, a)
-			}
-		}
-		if len(kept) > 0 {
-			return strings.Join(kept, ";")
-		}
-	}
-	dir := getenv("XDG_RUNTIME_DIR")
-	if dir == "" {
-		dir = "/run/user/" + strconv.Itoa(uid)
-	}
-	return "unix:path=" + dbus.EscapeBusAddressValue(dir+"/bus")
 }
 
 func (s *secretService) Get(ctx context.Context, service, account string) ([]byte, error) {

@@ -308,31 +308,6 @@ func TestSecretServiceNoBus(t *testing.T) {
 	}
 }
 
-// The bus address comes from the environment the way libdbus finds it,
-// minus autolaunch.
-func TestSessionBusAddress(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want string
-	}{
-		{"explicit", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/tmp/x"}, "unix:path=/tmp/x"},
-		{"autolaunch dropped", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "autolaunch:;unix:path=/tmp/x", "XDG_RUNTIME_DIR": "/r"}, "unix:path=/tmp/x"},
-		{"only autolaunch", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "autolaunch:", "XDG_RUNTIME_DIR": "/r"}, "unix:path=/r/bus"},
-		{"runtime dir", map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000"}, "unix:path=/run/user/1000/bus"},
-		{"escaped", map[string]string{"XDG_RUNTIME_DIR": "/tmp/a b"}, "unix:path=/tmp/a%20b/bus"},
-		{"nothing", nil, "unix:path=/run/user/1234/bus"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := sessionBusAddress(func(k string) string { return tt.env[k] }, 1234)
-			if got != tt.want {
-				t.Errorf("sessionBusAddress = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 // Several goroutines sharing one Keyring, each on its own item.
 func TestSecretServiceConcurrent(t *testing.T) {
 	bus := testbus.NewKeyring(t)

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -83,28 +82,9 @@ func NewDBus(o Options) *DBus {
 	}
 	addr := o.BusAddress
 	if addr == "" {
-		addr = sessionBusAddress(o.Getenv)
+		addr = dbusconn.SessionAddress(o.Getenv, os.Getuid())
 	}
 	return &DBus{opts: o, address: addr}
-}
-
-func sessionBusAddress(getenv func(string) string) string {
-	if env := getenv("DBUS_SESSION_BUS_ADDRESS"); env != "" {
-		var kept []string
-		for _, a := range strings.Split(env, ";") {
-			if a != "" && !strings.HasPrefix(a, "autolaunch:") {
-				kept = append(kept, a)
-			}
-		}
-		if len(kept) > 0 {
-			return strings.Join(kept, ";")
-		}
-	}
-	dir := getenv("XDG_RUNTIME_DIR")
-	if dir == "" {
-		dir = "/run/user/" + strconv.Itoa(os.Getuid())
-	}
-	return "unix:path=" + dbus.EscapeBusAddressValue(dir+"/bus")
 }
 
 // Close drops the connection.

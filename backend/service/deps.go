@@ -6,15 +6,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/godbus/dbus/v5"
 
 	"github.com/aimonitor/aimonitor/backend/accounts"
 	"github.com/aimonitor/aimonitor/backend/anthropic"
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/config"
+	"github.com/aimonitor/aimonitor/backend/dbusconn"
 	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
@@ -93,27 +91,9 @@ func (s *Service) FileKeyring() *filekeyring.Store {
 // HasPrompt reports whether this process can ask for a passphrase.
 func (s *Service) HasPrompt() bool { return s.prompt != nil }
 
-// busAddress finds the session bus the way the keyring package does, but in
-// s.environ: DBUS_SESSION_BUS_ADDRESS without autolaunch entries, else the
-// systemd user bus in XDG_RUNTIME_DIR.
+// busAddress is the session bus of s.environ, which need not be ours.
 func (s *Service) busAddress() string {
-	get := func(k string) string { v, _ := lookupIn(s.environ)(k); return v }
-	if env := get("DBUS_SESSION_BUS_ADDRESS"); env != "" {
-		var kept []string
-		for _, a := range strings.Split(env, ";") {
-			if a != "" && !strings.HasPrefix(a, "autolaunch:") {
-				kept = append(kept, a)
-			}
-		}
-		if len(kept) > 0 {
-			return strings.Join(kept, ";")
-		}
-	}
-	dir := get("XDG_RUNTIME_DIR")
-	if dir == "" {
-		dir = fmt.Sprintf("/run/user/%d", os.Getuid())
-	}
-	return "unix:path=" + dbus.EscapeBusAddressValue(dir+"/bus")
+	return dbusconn.SessionAddress(func(k string) string { v, _ := lookupIn(s.environ)(k); return v }, os.Getuid())
 }
 
 // HTTPClient is the egress-checked client for the configured endpoints. An
@@ -152,7 +132,7 @@ func (s *Service) ClaudeCode(kr keyring.Keyring) (*claudecode.Slot, error) {
 		return nil, err
 	}
 	if user, ok := lookupIn(s.environ)("USER"); ok && user != "" && env.GOOS == "darwin" {
-		env.KeychainAccount = keychainAccount(user)
+		env.KeychainAccount = keyring.AccountFor(user)
 	}
 	return claudecode.New(claudecode.Options{Env: env, Keyring: kr, Log: s.Log})
 }
@@ -193,7 +173,7 @@ func (s *Service) Accounts(ctx context.Context) (*accounts.Manager, error) {
 		Log:            s.Log,
 		LockFile:       s.accountsLockFile(),
 		PendingDir:     filepath.Join(s.Paths.DataDir, "pending"),
-		KeyringAccount: keychainAccount(user),
+		KeyringAccount: keyring.AccountFor(user),
 	})
 }
 
@@ -209,22 +189,6 @@ func (s *Service) accountsLockFile() string {
 		return filepath.Join(run, "aimonitor", "accounts.lock")
 	}
 	return filepath.Join(s.Paths.DataDir, "accounts.lock")
-}
-
-// keychainAccount applies Claude Code's rule for the account name of its
-// Keychain item (and so of our stashes): the user name when it is made of
-// [A-Za-z0-9._-], else "claude-code-user"; keyring.UserAccount() when the
-// environment has no USER.
-func keychainAccount(user string) string {
-	if user == "" {
-		return keyring.UserAccount()
-	}
-	for _, r := range user {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return "claude-code-user"
-		}
-	}
-	return user
 }
 
 // SetKeyringBackend changes keyring.backend without the check SetConfig
