@@ -50,7 +50,8 @@ type App struct {
 	pollerErr     string
 	fitHeight     int // the mini widget's height as its content asked for it
 	ledger        *tokens.Ledger
-	translucent   bool // the screen is composited: the widget may be see-through
+	translucent   bool              // the screen is composited: the widget may be see-through
+	scanProgress  view.ScanProgress // of a large transcript scan, for the Tokens view
 }
 
 // Every bound method is declared in view.Bindings, from which the

@@ -9,5 +9,6 @@ const (
 	EventSwitchProgress = "switch:progress" // payload: view.SwitchProgress
 	EventAddProgress    = "add:progress"    // payload: view.AddProgress
 	EventTokensChanged  = "tokens:changed"  // payload: number of responses added
+	EventTokensProgress = "tokens:progress" // payload: view.TokensScan (large scans only)
 	EventUpdate         = "update:checked"  // payload: view.UpdateInfo
 )

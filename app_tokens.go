@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/tokens"
+	"github.com/aimonitor/aimonitor/backend/view"
 )
 
 // runTokens keeps the local token ledger current from Claude Code's
@@ -21,7 +22,17 @@ func (a *App) runTokens(ctx context.Context) {
 	a.ledger = ledger
 	a.mu.Unlock()
 	ing := ledger.StartIngester(ctx, tokens.IngesterOptions{
+		// A first scan of a long history takes a while: the Tokens view
+		// shows how far it is (the rest of the widget does not wait on it).
+		OnProgress: func(p tokens.Progress) {
+			if s, ok := a.scanProgress.Update(p); ok {
+				a.emit(EventTokensProgress, s)
+			}
+		},
 		OnScan: func(st tokens.ScanStats, err error) {
+			if s, ok := a.scanProgress.Done(); ok {
+				a.emit(EventTokensProgress, s)
+			}
 			if err != nil {
 				a.svc.Log.Warn("reading Claude Code transcripts", "err", err)
 				return
@@ -53,6 +64,12 @@ func (a *App) TokensReport(since, until, by string) (tokens.Report, error) {
 		return tokens.Report{}, err
 	}
 	return l.Report(a.ctxOrBackground(), tokens.Query{Since: since, Until: until, By: by, Location: time.Local})
+}
+
+// TokensProgress is the progress of a large transcript scan running now
+// (Running false when none is).
+func (a *App) TokensProgress() (view.TokensScan, error) {
+	return a.scanProgress.Current(), nil
 }
 
 // TokensSummary is today, the current five-hour block and this week.

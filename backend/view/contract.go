@@ -38,6 +38,7 @@ type Bindings interface {
 	// app_tokens.go
 	TokensReport(since, until, by string) (tokens.Report, error)
 	TokensSummary() (tokens.Summary, error)
+	TokensProgress() (TokensScan, error)
 	// app_update.go
 	UpdateStatus() (UpdateInfo, error)
 	CheckForUpdate() (UpdateInfo, error)
@@ -55,6 +56,7 @@ var Documents = []reflect.Type{
 	reflect.TypeFor[AddProgress](),
 	reflect.TypeFor[UpdateInfo](),
 	reflect.TypeFor[[]config.Field](),
+	reflect.TypeFor[TokensScan](),
 }
 
 // Names are the TypeScript names of shapes whose Go name would clash or

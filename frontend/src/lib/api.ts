@@ -42,6 +42,7 @@ export const api = {
   tokensReport: (since: string, until: string, by: TokensReport['by']) =>
     call(() => App.TokensReport(since, until, by)),
   tokensSummary: () => call(() => App.TokensSummary()),
+  tokensProgress: () => call(() => App.TokensProgress()),
   exportBackup: (passphrase: string) => call(() => App.ExportBackup(passphrase)),
   importBackup: (passphrase: string) => call(() => App.ImportBackup(passphrase)),
 };

@@ -246,6 +246,15 @@ export interface TokensReport {
   pricing_date: string;
 }
 
+/** Go: view.TokensScan */
+export interface TokensScan {
+  running: boolean;
+  files_done: number;
+  files_total: number;
+  bytes_done: number;
+  bytes_total: number;
+}
+
 /** Go: tokens.Summary */
 export interface TokensSummary {
   today: TokenTotals;
@@ -356,6 +365,9 @@ export const App = {
   },
   SwitchLog(limit: number): Promise<AuditEntry[]> {
     return bound().SwitchLog(limit) as Promise<AuditEntry[]>;
+  },
+  TokensProgress(): Promise<TokensScan> {
+    return bound().TokensProgress() as Promise<TokensScan>;
   },
   TokensReport(since: string, until: string, by: string): Promise<TokensReport> {
     return bound().TokensReport(since, until, by) as Promise<TokensReport>;

@@ -11,6 +11,7 @@ export const Events = {
   SwitchProgress: 'switch:progress',
   AddProgress: 'add:progress',
   TokensChanged: 'tokens:changed',
+  TokensProgress: 'tokens:progress',
   Update: 'update:checked',
 } as const;
 

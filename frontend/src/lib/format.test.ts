@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { formatCents, formatClock, formatCount, formatDuration, formatPct, levelOf, parseTime, resetsIn } from './format';
+import { formatBytes, formatCents, formatClock, formatCount, formatDuration, formatPct, levelOf, parseTime, resetsIn } from './format';
 
 describe('format', () => {
   it('formats durations the way people say them', () => {
@@ -70,5 +70,15 @@ describe('format', () => {
       vi.unstubAllGlobals();
       expect(built).toBe(1);
     });
+  });
+});
+
+describe('formatBytes', () => {
+  it('uses the largest binary unit that fits', () => {
+    expect(formatBytes(1.5 * 2 ** 30)).toBe('1.5 GB');
+    expect(formatBytes(315 * 2 ** 20)).toBe('315 MB');
+    expect(formatBytes(2048)).toBe('2 KB');
+    expect(formatBytes(12)).toBe('12 B');
+    expect(formatBytes(NaN)).toBe('–');
   });
 });

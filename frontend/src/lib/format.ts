@@ -90,3 +90,12 @@ export function formatCount(n: number): string {
   if (abs >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
   return String(Math.round(n));
 }
+
+/** 1610612736 → "1.5 GB" (binary units, as file sizes are shown) */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '–';
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GB`;
+  if (n >= 1 << 20) return `${Math.round(n / (1 << 20))} MB`;
+  if (n >= 1 << 10) return `${Math.round(n / (1 << 10))} KB`;
+  return `${n} B`;
+}

@@ -16,6 +16,7 @@ import type {
   SwitchProgress,
   TokenTotals,
   TokensReport,
+  TokensScan,
   TokensSummary,
   UpdateInfo,
   Usage,
@@ -89,6 +90,7 @@ export function fakeApi(state: AppState = makeState()) {
       week: tokenTotals(1000),
       week_start: '2026-11-23T00:00:00Z',
     })),
+    tokensProgress: vi.fn(async (): Promise<TokensScan> => ({ running: false, files_done: 0, files_total: 0, bytes_done: 0, bytes_total: 0 })),
   } satisfies Api;
 }
 

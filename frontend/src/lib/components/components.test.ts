@@ -6,6 +6,8 @@ import Panel from './Panel.svelte';
 import { AppStore } from '../stores/app.svelte';
 import { Now } from '../stores/now.svelte';
 import { account, fakeAccounts, fakeApi, fakeBus, makeStatus, tokenTotals } from '../../test/fakes';
+import { TokenScanStore } from '../stores/tokenscan.svelte';
+import type { TokensScan } from '../contract.gen';
 
 function appStore(api = fakeApi()) {
   return new AppStore(api, fakeBus().subscribe);
@@ -213,6 +215,44 @@ describe('Panel', () => {
     expect(screen.getByText('/home/me/app')).toBeInTheDocument();
     expect(screen.getByText('unpriced')).toBeInTheDocument();
     expect(screen.getByText('Today')).toBeInTheDocument();
+  });
+
+  it('shows a first scan of a long history as it goes, and switching accounts works meanwhile', async () => {
+    const api = fakeApi();
+    const gb = 2 ** 30;
+    api.tokensProgress.mockResolvedValue({ running: true, files_done: 120, files_total: 600, bytes_done: 0.3 * gb, bytes_total: gb });
+    let emit: (p: TokensScan) => void = () => {};
+    const scan = new TokenScanStore(api, { onProgress: (h) => ((emit = h), () => {}) });
+    await scan.load();
+    const store = appStore(api);
+    await store.load();
+    const acc = fakeAccounts();
+    await acc.store.load();
+    render(Panel, {
+      store,
+      accounts: acc.store,
+      now: now(),
+      loadHistory: api.usageHistory,
+      loadLog: () => api.switchLog(200),
+      loadTokens: api.tokensReport,
+      loadTokensSummary: api.tokensSummary,
+      tokenScan: scan,
+      onadd: vi.fn(),
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Tokens' }));
+    expect(screen.getByRole('status')).toHaveTextContent('120 of 600 files, 307 MB of 1.0 GB');
+    expect(screen.getByRole('progressbar', { name: 'Claude Code history read' })).toHaveAttribute('value', String(0.3 * gb));
+    // The scan goes on while the user switches accounts.
+    await fireEvent.click(screen.getByRole('button', { name: 'Accounts' }));
+    await fireEvent.click(screen.getByRole('button', { name: /^bob / }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Switch' }));
+    expect(acc.api.switchAccount).toHaveBeenCalledWith('bob');
+    emit({ running: true, files_done: 450, files_total: 600, bytes_done: 0.8 * gb, bytes_total: gb });
+    await fireEvent.click(screen.getByRole('button', { name: 'Tokens' }));
+    expect(screen.getByRole('status')).toHaveTextContent('450 of 600 files, 819 MB of 1.0 GB');
+    emit({ running: false, files_done: 600, files_total: 600, bytes_done: gb, bytes_total: gb });
+    await tick();
+    expect(screen.queryByRole('progressbar')).toBeNull();
   });
 
   it('marks the current section for screen readers', async () => {
