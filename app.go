@@ -15,6 +15,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/aimonitor/aimonitor/backend/accounts"
+	"github.com/aimonitor/aimonitor/backend/backup"
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/backend/daemon"
@@ -52,6 +53,9 @@ type App struct {
 	ledger        *tokens.Ledger
 	translucent   bool              // the screen is composited: the widget may be see-through
 	scanProgress  view.ScanProgress // of a large transcript scan, for the Tokens view
+	// confirmImport asks whether to apply a backup's changes (askImport's
+	// dialog when nil; tests answer it).
+	confirmImport func(context.Context, *backup.Preview) bool
 }
 
 // Every bound method is declared in view.Bindings, from which the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
@@ -73,12 +74,22 @@ func (a *App) importFile(ctx context.Context, path, passphrase string) (view.Bac
 	if err != nil {
 		return view.BackupResult{}, err
 	}
-	rep, err := backup.Import(ctx, a.svc, data, backup.ImportOptions{Passphrase: func() ([]byte, error) {
-		if passphrase == "" {
-			return nil, errors.New("this backup holds logins: enter its passphrase first")
-		}
-		return []byte(passphrase), nil
-	}})
+	ask := a.confirmImport
+	if ask == nil {
+		ask = a.askImport
+	}
+	rep, err := backup.Import(ctx, a.svc, data, backup.ImportOptions{
+		Passphrase: func() ([]byte, error) {
+			if passphrase == "" {
+				return nil, errors.New("this backup holds logins: enter its passphrase first")
+			}
+			return []byte(passphrase), nil
+		},
+		Confirm: func(p *backup.Preview) (bool, error) { return ask(ctx, p), nil },
+	})
+	if errors.Is(err, backup.ErrNotConfirmed) {
+		return view.BackupResult{}, errCancelled
+	}
 	if err != nil {
 		return view.BackupResult{}, err
 	}
@@ -87,4 +98,18 @@ func (a *App) importFile(ctx context.Context, path, passphrase string) (view.Bac
 	}
 	a.statusChanged()
 	return view.BackupResult{Path: path, Import: rep}, nil
+}
+
+// askImport shows what an import will change in a native question dialog
+// and reports whether the user chose to apply it.
+func (a *App) askImport(ctx context.Context, p *backup.Preview) bool {
+	answer, err := runtime.MessageDialog(ctx, runtime.MessageDialogOptions{
+		Type:          runtime.QuestionDialog,
+		Title:         "Apply this backup?",
+		Message:       "The import will change:\n\n" + strings.Join(p.Lines(), "\n"),
+		Buttons:       []string{"Yes", "No"},
+		DefaultButton: "No",
+		CancelButton:  "No",
+	})
+	return err == nil && answer == "Yes"
 }

@@ -5,13 +5,17 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/backup"
+	"github.com/aimonitor/aimonitor/backend/cli"
+	"github.com/aimonitor/aimonitor/backend/service"
 )
 
 // The settings pane's import reads at most the size limit of the file the
@@ -51,5 +55,55 @@ func TestImportBackupReadsAtMostTheLimit(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the import kept reading past the size limit")
+	}
+}
+
+// A backup without logins proves nothing about who made it: the settings
+// pane shows what it would change (start-at-login included) and applies it
+// only when the user says yes.
+func TestImportBackupAppliesOnlyWhenConfirmed(t *testing.T) {
+	root := t.TempDir()
+	env := []string{"HOME=" + root + "/home", "XDG_CONFIG_HOME=" + root + "/config", "XDG_DATA_HOME=" + root + "/data",
+		"XDG_STATE_HOME=" + root + "/state", "XDG_RUNTIME_DIR=" + root + "/run", "DBUS_SESSION_BUS_ADDRESS=disabled:"}
+	svc, err := service.New(service.Options{Environ: env, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	data, err := backup.Encode(&backup.Bundle{Format: backup.FormatName, Version: backup.FormatVersion, CreatedAt: time.Now().UTC().Truncate(time.Second),
+		Settings: map[string]any{"autostart": true, "poll.interval_sec": float64(900)}, Accounts: []backup.Account{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(root, "plain.json")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	entry := filepath.Join(root, "config", "autostart", "aimonitor.desktop")
+
+	var shown []string
+	a := newApp(svc, cli.GUIOptions{})
+	a.confirmImport = func(_ context.Context, p *backup.Preview) bool { shown = p.Lines(); return false }
+	if _, err := a.importFile(context.Background(), file, ""); !errors.Is(err, errCancelled) {
+		t.Fatalf("declined import: %v", err)
+	}
+	for _, want := range []string{"setting autostart: false → true", "setting poll.interval_sec: 600 → 900", "start-at-login entry"} {
+		if !strings.Contains(strings.Join(shown, "\n"), want) {
+			t.Fatalf("the question lacks %q: %q", want, shown)
+		}
+	}
+	if _, err := os.Stat(entry); err == nil {
+		t.Fatal("a declined import installed the start-at-login entry")
+	}
+	if _, err := os.Stat(svc.Paths.ConfigFile); err == nil {
+		t.Fatal("a declined import wrote the config file")
+	}
+
+	a.confirmImport = func(context.Context, *backup.Preview) bool { return true }
+	if _, err := a.importFile(context.Background(), file, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(entry); err != nil {
+		t.Fatalf("a confirmed import did not install the start-at-login entry: %v", err)
 	}
 }

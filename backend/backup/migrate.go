@@ -95,6 +95,11 @@ func Export(ctx context.Context, svc *service.Service, opts ExportOptions) (*Bun
 type ImportOptions struct {
 	// Passphrase is asked only when the file holds logins.
 	Passphrase func() ([]byte, error)
+	// Confirm, when set, is shown what the import would change once every
+	// check has passed and before anything is written; false (or an error)
+	// stops the import with nothing written (ErrNotConfirmed). It is not
+	// asked when nothing would change.
+	Confirm func(*Preview) (bool, error)
 }
 
 // ImportedAccount is what happened to one account of the backup.
@@ -164,6 +169,21 @@ func Import(ctx context.Context, svc *service.Service, data []byte, opts ImportO
 	byKey := map[string][]byte{}
 	for _, l := range logins {
 		byKey[l.key()] = l.Credentials
+	}
+	if opts.Confirm != nil {
+		p, err := preview(ctx, svc.Paths.ConfigFile, b, m, byKey)
+		if err != nil {
+			return nil, fmt.Errorf("nothing was imported: %w", err)
+		}
+		if !p.Empty() {
+			ok, err := opts.Confirm(p)
+			if err != nil {
+				return nil, fmt.Errorf("nothing was imported: %w", err)
+			}
+			if !ok {
+				return nil, ErrNotConfirmed
+			}
+		}
 	}
 	for _, a := range b.Accounts {
 		blob, ok := byKey[a.key()]

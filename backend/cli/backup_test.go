@@ -266,7 +266,7 @@ func TestExportImportWithTokensOnAFreshMachine(t *testing.T) {
 		}
 	}
 
-	r = b.mustRun(b.with(PassphraseEnv+"="+passphrase), "config", "import", file)
+	r = b.mustRun(b.with(PassphraseEnv+"="+passphrase), "config", "import", "--yes", file)
 	for _, want := range []string{
 		`account "work" (alice@work.example): added`,
 		`account "personal" (alice@home.example): kept: the login saved here is newer`,
@@ -326,10 +326,28 @@ func TestExportWithoutTokensCarriesNoSecret(t *testing.T) {
 		t.Fatalf("a plain export holds logins:\n%s", data)
 	}
 
-	// On a fresh machine the settings come back; the account cannot
-	// without its login, and the output says how to add it.
+	// Nothing in a file without logins is authenticated: the import says
+	// what it would change, start-at-login included, and without a terminal
+	// or --yes changes nothing.
 	b := newMachine(t, srv.URL)
-	r = b.mustRun(b.env, "config", "import", file)
+	configBefore, _ := os.ReadFile(filepath.Join(b.get("XDG_CONFIG_HOME"), "aimonitor", "config.yaml"))
+	r = run(t, b.env, "config", "import", file)
+	for _, want := range []string{"nothing proves who made it", "setting autostart: false → true", "setting poll.interval_sec: 600 → 900",
+		"start-at-login entry will be updated", "nothing was imported", "--yes"} {
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Fatalf("an unconfirmed import: want %q in %+v", want, r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(b.get("XDG_CONFIG_HOME"), "autostart", "aimonitor.desktop")); err == nil {
+		t.Fatal("an unconfirmed import installed the start-at-login entry")
+	}
+	if after, _ := os.ReadFile(filepath.Join(b.get("XDG_CONFIG_HOME"), "aimonitor", "config.yaml")); !bytes.Equal(configBefore, after) {
+		t.Fatalf("an unconfirmed import changed the config file:\n%s", after)
+	}
+
+	// Confirmed, the settings come back; the account cannot without its
+	// login, and the output says how to add it.
+	r = b.mustRun(b.env, "config", "import", "--yes", file)
 	if !strings.Contains(r.stdout, `account "work" (alice@work.example): not imported`) || !strings.Contains(r.stdout, "settings: autostart, poll.interval_sec") {
 		t.Fatalf("import said %s", r.stdout)
 	}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,14 +12,17 @@ import (
 )
 
 func (a *app) importCommand() *cobra.Command {
-	var asJSON bool
+	var asJSON, yes bool
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Restore settings and accounts from a backup file",
 		Long: `Restores a backup made with "aimonitor config export". Everything is checked before
 anything changes: a wrong passphrase or an altered file changes nothing. Accounts that
 are already saved here (same e-mail and organization) are updated, not duplicated, and
-keep their label; a newer login saved here is kept over an older one from the file.`,
+keep their label; a newer login saved here is kept over an older one from the file.
+
+Before anything is written it lists what would change (settings, the start-at-login
+entry, accounts) and asks; --yes skips the question (needed without a terminal).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := backup.ReadFile(args[0])
@@ -30,7 +35,20 @@ keep their label; a newer login saved here is kept over an older one from the fi
 			}
 			rep, err := backup.Import(cmd.Context(), svc, data, backup.ImportOptions{
 				Passphrase: func() ([]byte, error) { return a.passphrase(false) },
+				Confirm: func(p *backup.Preview) (bool, error) {
+					a.eprintf("The import will change:\n")
+					for _, line := range p.Lines() {
+						a.eprintf("  %s\n", line)
+					}
+					if yes {
+						return true, nil
+					}
+					return a.confirm("Apply these changes?")
+				},
 			})
+			if errors.Is(err, backup.ErrNotConfirmed) && !yes {
+				return fmt.Errorf("%w (confirm with --yes when there is no terminal)", err)
+			}
 			if err != nil {
 				return err
 			}
@@ -42,6 +60,7 @@ keep their label; a newer login saved here is kept over an older one from the fi
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&yes, "yes", false, "apply without asking")
 	return cmd
 }
 

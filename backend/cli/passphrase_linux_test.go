@@ -75,6 +75,19 @@ func (tm *terminal) shown() string {
 
 // typeAfter waits until the screen shows prompt (count times in all) and
 // the terminal has echo off, then types line.
+// answer types line once prompt has been shown count times (echo on).
+func (tm *terminal) answer(prompt string, count int, line string) {
+	tm.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(tm.shown(), prompt) < count; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("no %q; the screen shows %q", prompt, tm.shown())
+		}
+	}
+	if _, err := tm.master.Write([]byte(line + "\n")); err != nil {
+		tm.t.Fatal(err)
+	}
+}
+
 func (tm *terminal) typeAfter(prompt string, count int, line string) {
 	tm.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -153,6 +166,8 @@ func TestPassphrasePrompt(t *testing.T) {
 	b := newMachine(t, srv.URL)
 	done, out = tm.run(b.env, "config", "import", file)
 	tm.typeAfter("Passphrase for the logins", 3, secret)
+	// On a terminal the import lists what it will change and asks.
+	tm.answer("Apply these changes? Type yes to continue:", 1, "yes")
 	if r := <-done; r.code != 0 || !strings.Contains(out.String(), `account "work" (alice@work.example): added`) {
 		t.Fatalf("import: exit %d, out %q, screen %q", r.code, out.String(), tm.shown())
 	}

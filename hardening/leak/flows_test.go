@@ -168,7 +168,7 @@ func TestNoSecretAfterEveryFlow(t *testing.T) {
 	if data, _ := os.ReadFile(sealed); !bytes.Contains(data, []byte(`"ciphertext"`)) {
 		t.Fatalf("the export with logins holds no sealed logins:\n%s", data)
 	}
-	debug("config", "import", sealed)
+	debug("config", "import", "--yes", sealed)
 	w.Run(ctx, "--debug", "doctor")
 	for _, p := range []string{plain, sealed} {
 		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
