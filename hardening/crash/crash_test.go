@@ -82,13 +82,36 @@ type stats struct {
 	FinalRefreshAlive int            `json:"final_logins_alive"`
 }
 
-func newHarness(t *testing.T, accounts int) *harness {
+func newHarness(t *testing.T, accounts int) *harness { return newHarnessOn(t, accounts, false) }
+
+// filePassphrase protects the file keyring of the file-backend runs.
+const filePassphrase = "crash harness passphrase"
+
+// newHarnessOn builds the world; with fileKeyring the saved logins live in
+// the encrypted file keyring on a machine with no session bus, unlocked
+// once through the kernel keyring as a server user would (so a hundred
+// processes do not each derive the key).
+func newHarnessOn(t *testing.T, accounts int, fileKeyring bool) *harness {
 	t.Helper()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	h := &harness{t: t, rng: rand.New(rand.NewPCG(seed, seed>>1)), uuidOf: map[string]string{}, byUUID: map[string]string{}, temps: map[string]bool{}}
 	h.stats.KilledAfter = map[string]int{}
-	h.w = world.New(t, world.Options{})
+	if fileKeyring {
+		h.w = world.New(t, world.Options{Headless: true, FilePassphrase: filePassphrase, Env: []string{"AIMONITOR_KEYRING_BACKEND=file"}})
+		plain := h.w.Environ
+		h.w.Environ = append(append([]string(nil), plain...), "AIMONITOR_KEYRING_PASSPHRASE="+filePassphrase)
+		if r := h.w.Run(context.Background(), "keyring", "unlock"); r.Code == 0 {
+			h.w.Environ = plain
+			t.Cleanup(func() { h.w.Run(context.Background(), "keyring", "lock") })
+		} else if strings.Contains(r.Stderr, "not available here") {
+			t.Logf("no kernel keyring here: every process derives the key from the passphrase")
+		} else {
+			t.Fatalf("keyring unlock: %s", r.Stderr)
+		}
+	} else {
+		h.w = world.New(t, world.Options{})
+	}
 	h.labels, h.creds = h.w.NewAccounts(accounts)
 	for i, l := range h.labels {
 		h.uuidOf[l] = h.creds[i].Identity.AccountUUID
@@ -535,17 +558,29 @@ func (h *harness) claudeCodeLoop(stop <-chan struct{}, refresh bool, seed uint64
 // aimonitor start must agree with the files and with the token's real owner,
 // and a sample of iterations is judged by the real Claude Code CLI. At the
 // end every account must switch, and every login must still refresh.
-func TestKillDuringSwitch(t *testing.T) {
-	h := newHarness(t, 3)
+func TestKillDuringSwitch(t *testing.T) { killDuringSwitch(t, false, iterations(24, 300)) }
+
+// TestKillDuringSwitchFileKeyring is the same on the encrypted file
+// keyring: a kill in the middle of its write (a token rotation saved by a
+// refresh) must leave the old store or the new one, never a torn one.
+func TestKillDuringSwitchFileKeyring(t *testing.T) {
+	killDuringSwitch(t, true, iterations(16, 300))
+}
+
+func killDuringSwitch(t *testing.T, fileKeyring bool, n int) {
+	h := newHarnessOn(t, 3, fileKeyring)
 	h.claude = claudetest.Bin(t)
 	h.measure()
-	n := iterations(24, 300)
 	judgeEvery := iterations(4, 10)
 	for i := 0; i < n; i++ {
 		h.iteration(i, i%judgeEvery == 0)
 	}
 	h.finalChecks()
-	h.report(t, "kill during switch")
+	name := "kill during switch"
+	if fileKeyring {
+		name += " (file keyring)"
+	}
+	h.report(t, name)
 }
 
 func (h *harness) iteration(i int, judge bool) {
