@@ -38,6 +38,7 @@ type Config struct {
 	Poll         Poll         `yaml:"poll" envPrefix:"POLL_"`
 	Log          Log          `yaml:"log" envPrefix:"LOG_"`
 	Keyring      Keyring      `yaml:"keyring" envPrefix:"KEYRING_"`
+	StatusLine   StatusLine   `yaml:"statusline" envPrefix:"STATUSLINE_"`
 
 	// Endpoints are environment-only (tests and the demo point them at the
 	// loopback simulator); the egress allowlist decides whether they are allowed.
@@ -93,6 +94,62 @@ type Keyring struct {
 	UnlockTimeoutMin int    `yaml:"unlock_timeout_min" env:"UNLOCK_TIMEOUT_MIN" range:"1,43200" help:"How long aimonitor keyring unlock keeps the file keyring open for later commands and the daemon (minutes)"`
 }
 
+// StatusLine configures `aimonitor statusline`, the line Claude Code shows
+// under its prompt.
+type StatusLine struct {
+	Format string `yaml:"format" env:"FORMAT" help:"What Claude Code's status line shows: text with {fields} (account, 5h, 7d, runout, swap, marks, tokens, cost, model, session_cost); the text before a field shows only when that field and an earlier one have something to say"`
+	Color  bool   `yaml:"color" env:"COLOR" help:"Colour the status line by the warning and critical thresholds (NO_COLOR turns it off too)"`
+	// Replaced is Claude Code's own statusLine setting that
+	// `statusline --install --force` replaced, put back by --uninstall.
+	Replaced string `yaml:"replaced" env:"REPLACED" help:"The statusLine setting (JSON) that --install --force replaced; --uninstall puts it back"`
+}
+
+// StatusLineFields are the {fields} a statusline.format may name.
+var StatusLineFields = []string{"account", "5h", "7d", "runout", "swap", "marks", "tokens", "cost", "model", "session_cost"}
+
+// DefaultStatusLineFormat is the built-in statusline.format.
+const DefaultStatusLineFormat = "{account} · {5h} · {7d} · {runout} · {swap} · {marks}"
+
+// ParseStatusLineFormat splits a statusline.format into the text before the
+// first field, (text before, field) pairs and the text after the last
+// field. Unknown fields and unbalanced braces are errors.
+func ParseStatusLineFormat(format string) (prefix string, parts [][2]string, suffix string, err error) {
+	known := map[string]bool{}
+	for _, f := range StatusLineFields {
+		known[f] = true
+	}
+	rest, text := format, ""
+	first := true
+	for {
+		open := strings.IndexAny(rest, "{}")
+		if open < 0 {
+			text += rest
+			break
+		}
+		if rest[open] == '}' {
+			return "", nil, "", fmt.Errorf("a } without its {: %q", format)
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			return "", nil, "", fmt.Errorf("a { without its }: %q", format)
+		}
+		name := rest[open+1 : open+end]
+		if !known[name] {
+			return "", nil, "", fmt.Errorf("unknown field {%s}; use %s", name, "{"+strings.Join(StatusLineFields, "}, {")+"}")
+		}
+		text += rest[:open]
+		if first {
+			prefix, text, first = text, "", false
+		}
+		parts = append(parts, [2]string{text, name})
+		text, rest = "", rest[open+end+1:]
+	}
+	if first {
+		return text, nil, "", nil
+	}
+	return prefix, parts, text, nil
+}
+
 // Endpoints are the network overrides for tests and the demo.
 type Endpoints struct {
 	APIBase     string `env:"API_BASE"`
@@ -112,6 +169,7 @@ func Default() Config {
 		Poll:         Poll{IntervalSec: 600},
 		Log:          Log{Level: "info"},
 		Keyring:      Keyring{Backend: KeyringAuto, UnlockTimeoutMin: 480},
+		StatusLine:   StatusLine{Format: DefaultStatusLineFormat, Color: true},
 	}
 }
 
@@ -277,6 +335,9 @@ func (c *Config) Validate() error {
 		if err := f.check(v.FieldByIndex(f.index)); err != nil {
 			return err
 		}
+	}
+	if _, _, _, err := ParseStatusLineFormat(c.StatusLine.Format); err != nil {
+		return &KeyError{Key: "statusline.format", Msg: err.Error()}
 	}
 	if c.Notify.WarnPct >= c.Notify.CritPct {
 		return &KeyError{Key: "notify.warn_pct", Msg: fmt.Sprintf("must be below notify.crit_pct (%d)", c.Notify.CritPct)}

@@ -106,3 +106,46 @@ func currentBlock(conn *sqlite.Conn, now time.Time) (time.Time, bool, error) {
 	}
 	return time.UnixMilli(start), true, nil
 }
+
+// DayTotals sums the local day containing now (in now's location) on a
+// connection the caller holds. It reads only that day's quarter hours and
+// the model names, so it is cheap enough for a status line that runs on
+// every prompt update.
+func DayTotals(conn *sqlite.Conn, now time.Time) (Totals, error) {
+	y, m, d := now.Date()
+	from := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+	to := time.Date(y, m, d+1, 0, 0, 0, 0, now.Location())
+	a := acc{}
+	var ids []int64
+	var rows []aggRow
+	err := scanUsage(conn, from.UnixMilli(), to.UnixMilli(), func(r *aggRow) {
+		rows = append(rows, *r)
+		ids = append(ids, r.modelID)
+	})
+	if err != nil || len(rows) == 0 {
+		return a.totals(), err
+	}
+	names := map[int64]string{}
+	stmt := conn.Prep(`SELECT name FROM token_models WHERE id = ?`)
+	for _, id := range ids {
+		if _, ok := names[id]; ok {
+			continue
+		}
+		stmt.BindInt64(1, id)
+		row, err := stmt.Step()
+		if err != nil {
+			stmt.Reset()
+			return Totals{}, err
+		}
+		if row {
+			names[id] = stmt.ColumnText(0)
+		}
+		if err := stmt.Reset(); err != nil {
+			return Totals{}, err
+		}
+	}
+	for i := range rows {
+		a.add(names[rows[i].modelID], rows[i].class, &rows[i].sums)
+	}
+	return a.totals(), nil
+}

@@ -1,0 +1,61 @@
+package statusline
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"time"
+)
+
+// Session is what Claude Code passes on stdin, reduced to the fields the
+// line can show. Every field is optional: Claude Code adds and drops fields
+// across versions, and the command also runs by hand with nothing piped in.
+type Session struct {
+	SessionID      string `json:"session_id"`
+	TranscriptPath string `json:"transcript_path"`
+	Model          struct {
+		ID          string `json:"id"`
+		DisplayName string `json:"display_name"`
+	} `json:"model"`
+	Cost struct {
+		TotalCostUSD *float64 `json:"total_cost_usd"`
+	} `json:"cost"`
+}
+
+// maxSession bounds what is read from stdin; the real object is a few KB.
+const maxSession = 1 << 20
+
+// ReadSession reads the session object from r, giving up after wait (a pipe
+// that nobody closes must not hold the prompt). A terminal, an empty or
+// missing stdin, and anything that is not a JSON object give a zero Session:
+// the line never depends on it.
+func ReadSession(r io.Reader, wait time.Duration) Session {
+	var s Session
+	if r == nil {
+		return s
+	}
+	if f, ok := r.(*os.File); ok {
+		fi, err := f.Stat()
+		if err != nil || fi.Mode()&os.ModeCharDevice != 0 {
+			return s
+		}
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		data, _ := io.ReadAll(io.LimitReader(r, maxSession))
+		got <- data
+	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case data := <-got:
+		// A field of an unexpected type loses only that field.
+		var typeErr *json.UnmarshalTypeError
+		if err := json.Unmarshal(data, &s); err != nil && !errors.As(err, &typeErr) {
+			return Session{}
+		}
+	case <-timer.C:
+	}
+	return s
+}
