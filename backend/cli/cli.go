@@ -178,7 +178,7 @@ Run it without arguments to open the widget.`,
 		a.widgetCommand(), a.demoCommand(), a.simCommand(), a.versionCommand(), a.updateCommand(),
 		a.addCommand(), a.switchCommand(), a.listCommand(), a.renameCommand(), a.removeCommand(), a.logCommand(),
 		a.refreshCommand(), a.usageCommand(), a.daemonCommand(), a.tokensCommand(),
-		a.configCommand(), a.doctorCommand(), a.uninstallCommand(), a.keyringCommand(), a.serviceCommand(),
+		a.configCommand(), a.doctorCommand(), a.uninstallCommand(), a.keyringCommand(), a.serviceCommand(), a.statuslineCommand(),
 	)
 	return root
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/config"
+	"github.com/aimonitor/aimonitor/backend/paths"
 )
 
 // SettingsKey is the member of Claude Code's settings.json that names the
@@ -32,6 +33,28 @@ type Installer struct {
 	Environ []string
 	// Binary is the absolute path of this aimonitor binary.
 	Binary string
+}
+
+// NewInstaller edits the settings.json of the Claude Code that environ
+// points at (HOME, CLAUDE_CONFIG_DIR), naming this running binary.
+func NewInstaller(environ []string, goos string) (*Installer, error) {
+	env := lookupIn(environ)
+	p, err := paths.Resolve(env, goos)
+	if err != nil {
+		return nil, err
+	}
+	claude, err := claudecode.EnvFrom(env, goos)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding this program's path: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(bin); err == nil {
+		bin = real
+	}
+	return &Installer{Settings: claudecode.SettingsPath(claude), Config: p.ConfigFile, Environ: environ, Binary: bin}, nil
 }
 
 // State is what settings.json says about the status line.

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Status line benchmark: `aimonitor statusline` against `ccusage statusline`
+# (npm ccusage@20.0.24, its native linux binary), in the same run, on the
+# same machine state:
+#   - aimonitor's data: five accounts with a year of usage samples each
+#     (bench/statusline/seed), a status row, and the ~300 MB transcript
+#     corpus of bench/tokens/gen ingested into the token ledger;
+#   - Claude Code's .claude.json: ~1 MB of project history around
+#     oauthAccount (the status line reads who is logged in from it);
+#   - the same session object on stdin for both, naming a corpus transcript.
+# Rows: ours with the default format, ours with today's tokens and cost
+# from the ledger, ccusage cold (its cache dir removed before each run: it
+# reads every transcript) and ccusage cached (--refresh-interval 3600, so
+# every run after the first answers from its cache).
+# Times are wall medians of RUNS runs (bench/statusline/timeit: fork+exec
+# to exit, no shell in the span); RSS is the largest ru_maxrss.
+#
+# Usage: bench/statusline/run.sh   (build/bin/aimonitor first: make build;
+#        AIMONITOR_BIN=path to time another build; RUNS=51 COLD_RUNS=5)
+# Output goes to bench/out/statusline (git-ignored); the corpus is shared
+# with bench/tokens (bench/out/tokens/corpus-300mb). Nothing outside the
+# repository is read or written: HOME, TMPDIR and the XDG dirs point there.
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+
+RUNS=${RUNS:-51}
+COLD_RUNS=${COLD_RUNS:-5}
+SIZE_MB=${SIZE_MB:-300}
+BIN=$(realpath "${AIMONITOR_BIN:-build/bin/aimonitor}")
+OUT=bench/out/statusline
+CORPUS=bench/out/tokens/corpus-${SIZE_MB}mb
+CC_DIR=.cache/ccusage
+CC_BIN=$PWD/$CC_DIR/node_modules/@ccusage/ccusage-linux-x64/bin/ccusage
+log() { printf '%s\n' "$*" >&2; }
+
+[ -x "$BIN" ] || { log "no $BIN: run make build (or set AIMONITOR_BIN)"; exit 1; }
+if [ ! -f "$CC_BIN" ]; then
+	log "installing ccusage@20.0.24 into $CC_DIR"
+	npm install --prefix "$CC_DIR" --no-audit --no-fund --loglevel=error ccusage@20.0.24 >/dev/null
+fi
+chmod +x "$CC_BIN" # npm leaves the native binary without its exec bit
+log "building the helpers"
+mkdir -p "$OUT"
+go build -o "$OUT/seed" ./bench/statusline/seed
+go build -o "$OUT/timeit" ./bench/statusline/timeit
+go build -o "$OUT/gen" ./bench/tokens/gen
+go build -o "$OUT/aimon-tokens" ./bench/tokens/aimon-tokens
+
+if [ ! -f "$CORPUS/.complete" ]; then
+	log "generating a ${SIZE_MB} MB corpus in $CORPUS"
+	mkdir -p "$(dirname "$CORPUS")"
+	"$OUT/gen" -out "$CORPUS" -size $((SIZE_MB << 20))
+	touch "$CORPUS/.complete"
+fi
+
+HOME_DIR=$PWD/$OUT/home
+DATA=$PWD/$OUT/data
+rm -rf "$HOME_DIR" "$DATA"
+mkdir -p "$HOME_DIR/tmp"
+export HOME="$HOME_DIR" CLAUDE_CONFIG_DIR="$PWD/$CORPUS" AIMONITOR_DATA_DIR="$DATA" TMPDIR="$HOME_DIR/tmp"
+export AIMONITOR_CONFIG="$HOME_DIR/config.yaml" XDG_STATE_HOME="$HOME_DIR/state" XDG_CACHE_HOME="$HOME_DIR/cache"
+unset NO_COLOR
+
+log "seeding accounts, a year of samples and the status row"
+"$OUT/seed" -data "$DATA" -claude-json "$CLAUDE_CONFIG_DIR/.claude.json" >&2
+log "ingesting the corpus into the ledger"
+"$OUT/aimon-tokens" --json --tz UTC >/dev/null
+
+# The session object Claude Code would send, naming the corpus's largest
+# transcript (ccusage prices that session from it).
+TRANSCRIPT=$(find "$CORPUS/projects" -name '*.jsonl' -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
+SESSION=$(basename "$TRANSCRIPT" .jsonl)
+cat >"$OUT/session.json" <<JSON
+{"session_id":"$SESSION","transcript_path":"$PWD/$TRANSCRIPT","cwd":"$PWD","prompt_id":"p1",
+ "model":{"id":"claude-opus-5","display_name":"Opus 5"},"workspace":{"current_dir":"$PWD","project_dir":"$PWD","added_dirs":[]},
+ "version":"2.1.197","output_style":{"name":"default"},
+ "cost":{"total_cost_usd":1.23,"total_duration_ms":60000,"total_api_duration_ms":20000,"total_lines_added":10,"total_lines_removed":2},
+ "context_window":{"total_input_tokens":1000,"total_output_tokens":200,"context_window_size":200000,"used_percentage":1,"remaining_percentage":99},
+ "exceeds_200k_tokens":false,"fast_mode":false,"thinking":{"enabled":false}}
+JSON
+
+DB_MB=$(du -cm "$DATA"/aimonitor.db* | tail -1 | cut -f1)
+SAMPLES=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM usage_samples").fetchone()[0])' "$DATA/aimonitor.db")
+MESSAGES=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM token_messages").fetchone()[0])' "$DATA/aimonitor.db")
+CORPUS_MB=$(du -sm "$CORPUS" | cut -f1)
+
+T=("$OUT/timeit" -stdin "$OUT/session.json")
+{
+	echo "machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -sr)"
+	echo "aimonitor: $BIN ($(file -b "$BIN" | cut -d, -f1-2 | sed 's/ELF 64-bit LSB //'); $(file -b "$BIN" | grep -o 'statically linked\|dynamically linked'))"
+	echo "data: $SAMPLES usage samples of 5 accounts, $MESSAGES ledger messages from a $CORPUS_MB MB corpus; database $DB_MB MB"
+	echo "runs: $RUNS (ccusage cold: $COLD_RUNS); wall medians"
+	printf '%-34s %8s %8s %8s %8s  %s\n' "" "ms" "min" "max" "RSS MB" "line"
+	"${T[@]}" -n 3 -label "(warm-up)" "$BIN" statusline >/dev/null
+	"${T[@]}" -n "$RUNS" -label "aimonitor statusline" "$BIN" statusline
+	AIMONITOR_STATUSLINE_FORMAT='{account} · {5h} · {7d} · {swap} · {tokens} · {cost}' \
+		"${T[@]}" -n "$RUNS" -label "aimonitor statusline +tokens/cost" "$BIN" statusline
+	"${T[@]}" -n "$COLD_RUNS" -before "rm -rf '$TMPDIR/ccusage-semaphore'" -label "ccusage statusline, cold" "$CC_BIN" statusline --offline --refresh-interval 3600
+	"${T[@]}" -n "$RUNS" -label "ccusage statusline, cached" "$CC_BIN" statusline --offline --refresh-interval 3600
+	echo "targets (aimonitor): <= 10 ms median wall, <= 15 MB peak RSS"
+} | tee "$OUT/result.txt"
