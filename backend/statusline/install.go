@@ -102,6 +102,11 @@ func ours(command string) bool {
 	return strings.HasPrefix(filepath.Base(prog), "aimonitor") && slices.Contains(strings.Fields(rest), "statusline")
 }
 
+// ours is true for this binary's command and for any aimonitor's.
+func (in *Installer) ours(command string) bool {
+	return strings.TrimSpace(command) == Command(in.Binary) || ours(command)
+}
+
 type statusLineValue struct {
 	Type    string `json:"type"`
 	Command string `json:"command"`
@@ -158,7 +163,7 @@ func (in *Installer) State() (State, error) {
 		return st, err
 	}
 	st.Command = commandOf(cur)
-	st.Installed = st.Command != "" && ours(st.Command)
+	st.Installed = st.Command != "" && in.ours(st.Command)
 	st.Foreign = st.Command != "" && !st.Installed
 	if r := in.replaced(); r != "" {
 		st.Replaced = commandOf([]byte(r))
@@ -178,7 +183,7 @@ func (in *Installer) Install(force bool) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	if old := commandOf(cur); old != "" && !ours(old) {
+	if old := commandOf(cur); old != "" && !in.ours(old) {
 		if !force {
 			return State{}, fmt.Errorf("%w (%s in %s); --force replaces it and keeps it, so --uninstall puts it back — nothing was changed", ErrForeign, old, in.Settings)
 		}
@@ -216,7 +221,7 @@ func (in *Installer) Uninstall() (State, error) {
 	switch {
 	case old == "":
 		return in.State()
-	case !ours(old):
+	case !in.ours(old):
 		return State{}, fmt.Errorf("%w (%s in %s), not aimonitor; it was left as it is", ErrForeign, old, in.Settings)
 	}
 	var next []byte
