@@ -16,7 +16,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: build (GTK/WebKit), tests (X, window manager, keyring, browser).
 APT_PKGS := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev \
 	xvfb openbox xdotool wmctrl x11-utils imagemagick chromium \
-	gnome-keyring dbus-daemon dbus-bin libsecret-tools dunst
+	gnome-keyring dbus-daemon dbus-bin libsecret-tools dunst tmux
 
 GO_SRC := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './build/*' 2>/dev/null) go.mod go.sum
 FE_SRC := $(shell find frontend/src -type f -not -path '*/node_modules/*' 2>/dev/null) frontend/index.html frontend/vite.config.ts \

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/accounts"
 	"github.com/aimonitor/aimonitor/backend/config"
+	"github.com/aimonitor/aimonitor/backend/statusline"
 	"github.com/aimonitor/aimonitor/backend/tokens"
 )
 
@@ -45,6 +46,9 @@ type Bindings interface {
 	// app_backup.go
 	ExportBackup(passphrase string) (BackupResult, error)
 	ImportBackup(passphrase string) (BackupResult, error)
+	// app_statusline.go
+	StatusLineState() (statusline.State, error)
+	SetStatusLine(on, force bool) (statusline.State, error)
 }
 
 // Documents are the shapes the frontend receives other than as a bound
@@ -70,6 +74,7 @@ var Names = map[reflect.Type]string{
 	reflect.TypeFor[tokens.Totals]():     "TokenTotals",
 	reflect.TypeFor[tokens.Row]():        "TokenRow",
 	reflect.TypeFor[tokens.Block]():      "TokenBlock",
+	reflect.TypeFor[statusline.State]():  "StatusLineState",
 }
 
 // Enums are the string types the frontend sees as a union of their values.

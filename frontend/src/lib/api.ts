@@ -45,6 +45,8 @@ export const api = {
   tokensProgress: () => call(() => App.TokensProgress()),
   exportBackup: (passphrase: string) => call(() => App.ExportBackup(passphrase)),
   importBackup: (passphrase: string) => call(() => App.ImportBackup(passphrase)),
+  statusLineState: () => call(() => App.StatusLineState()),
+  setStatusLine: (on: boolean, force: boolean) => call(() => App.SetStatusLine(on, force)),
 };
 
 export const accountsApi: AccountsApi = {

@@ -192,6 +192,15 @@ export interface Status {
   heartbeat: string | null;
 }
 
+/** Go: statusline.State */
+export interface StatusLineState {
+  settings: string;
+  installed: boolean;
+  command: string;
+  foreign: boolean;
+  replaced?: string;
+}
+
 /** Go: view.SwitchProgress */
 export interface SwitchProgress {
   label: string;
@@ -357,8 +366,14 @@ export const App = {
   SetSetting(key: string, value: string): Promise<SettingField[]> {
     return bound().SetSetting(key, value) as Promise<SettingField[]>;
   },
+  SetStatusLine(on: boolean, force: boolean): Promise<StatusLineState> {
+    return bound().SetStatusLine(on, force) as Promise<StatusLineState>;
+  },
   StartCapture(label: string, timeoutSec: number): Promise<void> {
     return bound().StartCapture(label, timeoutSec) as Promise<void>;
+  },
+  StatusLineState(): Promise<StatusLineState> {
+    return bound().StatusLineState() as Promise<StatusLineState>;
   },
   SwitchAccount(label: string): Promise<void> {
     return bound().SwitchAccount(label) as Promise<void>;

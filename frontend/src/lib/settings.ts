@@ -12,7 +12,12 @@ export const sectionTitles: Record<string, string> = {
   poll: 'Usage checks',
   log: 'Logging',
   keyring: 'Saved logins',
+  statusline: "Claude Code's status line",
 };
+
+// Keys the pane does not show: statusline.replaced is bookkeeping of
+// `statusline --install --force`, not a choice.
+export const hiddenKeys = new Set(['statusline.replaced']);
 
 export const labels: Record<string, string> = {
   'auto_swap.enabled': 'Swap automatically',
@@ -34,6 +39,8 @@ export const labels: Record<string, string> = {
   'log.file': 'Write a log file',
   'keyring.backend': 'Where logins are kept',
   'keyring.unlock_timeout_min': 'File keyring stays unlocked (min)',
+  'statusline.format': 'Format',
+  'statusline.color': 'Colours',
 };
 
 export function sectionOf(key: string): string {
@@ -51,6 +58,7 @@ export interface Section {
 export function groupSettings(fields: SettingField[]): Section[] {
   const out: Section[] = [];
   for (const f of fields) {
+    if (hiddenKeys.has(f.key)) continue;
     const id = sectionOf(f.key);
     let s = out.find((x) => x.id === id);
     if (!s) {

@@ -9,6 +9,7 @@ import type {
   AppState,
   AuditEntry,
   BackupResult,
+  StatusLineState,
   HistoryPoint,
   SavedAccount,
   SettingField,
@@ -84,6 +85,15 @@ export function fakeApi(state: AppState = makeState()) {
     })),
     exportBackup: vi.fn(async (_p: string): Promise<BackupResult> => ({ path: '/tmp/backup.json' })),
     importBackup: vi.fn(async (_p: string): Promise<BackupResult> => ({ path: '/tmp/backup.json' })),
+    statusLineState: vi.fn(async (): Promise<StatusLineState> => ({ settings: '/h/.claude/settings.json', installed: false, command: '', foreign: false })),
+    setStatusLine: vi.fn(
+      async (on: boolean, _force: boolean): Promise<StatusLineState> => ({
+        settings: '/h/.claude/settings.json',
+        installed: on,
+        command: on ? '/usr/bin/aimonitor statusline' : '',
+        foreign: false,
+      }),
+    ),
     tokensSummary: vi.fn(async (): Promise<TokensSummary> => ({
       today: tokenTotals(100),
       block: { active: true, start: '2026-11-28T10:00:00Z', end: '2026-11-28T15:00:00Z', totals: tokenTotals(50) },

@@ -5,7 +5,7 @@ import Widget from './Widget.svelte';
 import Panel from './Panel.svelte';
 import { AppStore } from '../stores/app.svelte';
 import { Now } from '../stores/now.svelte';
-import { account, fakeAccounts, fakeApi, fakeBus, makeStatus, tokenTotals } from '../../test/fakes';
+import { account, fakeAccounts, fakeApi, fakeBus, field, makeState, makeStatus, tokenTotals } from '../../test/fakes';
 import { TokenScanStore } from '../stores/tokenscan.svelte';
 import type { TokensScan } from '../contract.gen';
 
@@ -116,6 +116,8 @@ describe('Panel', () => {
       loadLog: () => api.switchLog(200),
       loadTokens: api.tokensReport,
       loadTokensSummary: api.tokensSummary,
+      statusLineState: api.statusLineState,
+      setStatusLine: api.setStatusLine,
       onadd: vi.fn(),
     });
     if (view) await fireEvent.click(screen.getByRole('button', { name: view }));
@@ -149,6 +151,28 @@ describe('Panel', () => {
     expect(api.setSetting).toHaveBeenCalledWith('auto_swap.enabled', 'false');
     await fireEvent.change(screen.getByLabelText('Theme'), { target: { value: 'dark' } });
     expect(api.setSetting).toHaveBeenCalledWith('widget.theme', 'dark');
+  });
+
+  it("edits the status line's format as text, hides its bookkeeping and has the install switch", async () => {
+    const state = makeState();
+    state.settings.push(
+      field({ key: 'statusline.format', type: 'string', value: '{account} · {5h}', default: '{account} · {5h}' }),
+      field({ key: 'statusline.color', type: 'bool', value: true, default: true }),
+      field({ key: 'statusline.replaced', type: 'string', value: '', default: '' }),
+    );
+    const api = fakeApi(state);
+    await panel('Settings', api);
+    expect(screen.getByRole('heading', { name: "Claude Code's status line" })).toBeInTheDocument();
+    expect(screen.queryByLabelText('statusline.replaced')).toBeNull();
+    const format = screen.getByLabelText('Format') as HTMLInputElement;
+    expect(format.type).toBe('text');
+    await fireEvent.input(format, { target: { value: '{account} {7d}' } });
+    await fireEvent.change(format);
+    expect(api.setSetting).toHaveBeenLastCalledWith('statusline.format', '{account} {7d}');
+    const sw = await screen.findByRole('switch', { name: "Show usage in Claude Code's status line" });
+    await vi.waitFor(() => expect(sw).not.toBeDisabled());
+    await fireEvent.click(sw);
+    expect(api.setStatusLine).toHaveBeenLastCalledWith(true, false);
   });
 
   it('shows the active account in detail with its windows and actions', async () => {
