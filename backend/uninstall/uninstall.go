@@ -21,6 +21,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
 )
@@ -39,8 +40,9 @@ type Plan struct {
 	Autostart string `json:"autostart,omitempty"`
 	// Paths are the files and directories removed, with what they hold.
 	Paths []Target `json:"paths"`
-	// Logins are the saved logins in the keyring: deleted when Purge,
-	// left behind otherwise.
+	// Logins are the saved logins in the keyring (the OS keyring, or the
+	// file keyring in the data directory, which is then kept): deleted
+	// when Purge, left behind otherwise.
 	Logins []Login `json:"logins"`
 	Purge  bool    `json:"purge"`
 
@@ -59,7 +61,7 @@ type Target struct {
 
 // ErrRunning is returned while an aimonitor process polls: its database
 // would be removed from under it.
-var ErrRunning = errors.New("aimonitor is running (the widget or `aimonitor daemon`); quit it first, then uninstall")
+var ErrRunning = errors.New("aimonitor is running (the widget or `aimonitor daemon`); quit it first (a daemon run as a service: aimonitor service uninstall), then uninstall")
 
 // NewPlan works out what uninstalling removes. It changes nothing.
 func NewPlan(ctx context.Context, svc *service.Service, purge bool) (*Plan, error) {
@@ -110,11 +112,34 @@ func NewPlan(ctx context.Context, svc *service.Service, purge bool) (*Plan, erro
 	}
 	// A data or config location that is not aimonitor's own directory
 	// (AIMONITOR_DATA_DIR=~/somewhere) loses only aimonitor's files.
-	if filepath.Base(pp.DataDir) == paths.AppName {
+	keyringDir := filepath.Join(pp.DataDir, "keyring")
+	_, statErr := os.Stat(filepath.Join(keyringDir, filekeyring.StoreFile))
+	keepFileKeyring := !purge && statErr == nil
+	switch {
+	case filepath.Base(pp.DataDir) == paths.AppName && keepFileKeyring:
+		// The file keyring holds the saved logins: like the OS keyring's
+		// items, they stay unless purging. Everything else in the data
+		// directory goes.
+		entries, err := os.ReadDir(pp.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.Name() == "keyring" {
+				continue
+			}
+			if err := add(filepath.Join(pp.DataDir, e.Name()), "aimonitor's data (the database: accounts, usage history, switch log)", false); err != nil {
+				return nil, err
+			}
+			if e.IsDir() {
+				p.Paths[len(p.Paths)-1].All = true
+			}
+		}
+	case filepath.Base(pp.DataDir) == paths.AppName:
 		if err := add(pp.DataDir, "the database: accounts, usage history, switch log", true); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		for _, f := range []string{pp.DBFile, pp.DBFile + "-wal", pp.DBFile + "-shm",
 			filepath.Join(pp.DataDir, "accounts.lock"), filepath.Join(pp.DataDir, daemon.LockName)} {
 			if err := add(f, "aimonitor's data file", false); err != nil {

@@ -281,3 +281,34 @@ func TestUninstallStaysInItsLane(t *testing.T) {
 		}
 	})
 }
+
+// With the file keyring, the saved logins live in the data directory: an
+// uninstall without --purge keeps that file (as it keeps OS keyring items)
+// and removes the rest; --purge removes it too.
+func TestUninstallAndTheFileKeyring(t *testing.T) {
+	env := []string{"AIMONITOR_KEYRING_BACKEND=file", "AIMONITOR_KEYRING_PASSPHRASE=correct horse battery"}
+	w := newWorld(t, testbus.New(t), env...)
+	store := filepath.Join(w.paths.DataDir, "keyring", "logins.json")
+	before, err := os.ReadFile(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res := w.uninstall(false)
+	if after, err := os.ReadFile(store); err != nil || string(after) != string(before) {
+		t.Fatalf("the file keyring did not survive an uninstall without --purge: %v", err)
+	}
+	if exists(w.paths.DBFile) || exists(filepath.Dir(w.paths.ConfigFile)) || len(res.LeftInKeyring) != 2 {
+		t.Fatalf("the rest was not removed: %+v", res)
+	}
+	entries, _ := os.ReadDir(w.paths.DataDir)
+	if len(entries) != 1 || entries[0].Name() != "keyring" {
+		t.Fatalf("the data directory holds %v", entries)
+	}
+
+	p := newWorld(t, testbus.New(t), env...)
+	_, res = p.uninstall(true)
+	if strings.Join(res.Purged, ",") != "home,work" {
+		t.Fatalf("purged %v", res.Purged)
+	}
+	p.assertAppDataGone()
+}
