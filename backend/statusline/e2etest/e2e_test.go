@@ -1,0 +1,248 @@
+//go:build unix
+
+package e2etest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
+	"github.com/aimonitor/aimonitor/backend/cli"
+	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/internal/claudetest"
+	"github.com/aimonitor/aimonitor/internal/testbus"
+)
+
+// asCLI makes this test binary act as aimonitor when Claude Code runs it
+// as its status line command (statusline --install names os.Executable()).
+const asCLI = "AIMONITOR_E2E_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCLI) == "1" {
+		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Deps{}))
+	}
+	os.Exit(m.Run())
+}
+
+// messages is a stand-in for the Messages API: every request gets one text
+// block, streamed when asked.
+type messages struct{ n atomic.Int64 }
+
+func (m *messages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var req struct {
+		Stream bool   `json:"stream"`
+		Model  string `json:"model"`
+	}
+	_ = json.Unmarshal(body, &req)
+	n := m.n.Add(1)
+	text := fmt.Sprintf("Answer number %d from the stand-in.", n)
+	msg := map[string]any{"id": fmt.Sprintf("msg_%d", n), "type": "message", "role": "assistant", "model": req.Model,
+		"content": []any{}, "stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": 10, "output_tokens": 1}}
+	if !req.Stream {
+		msg["content"] = []any{map[string]string{"type": "text", "text": text}}
+		msg["stop_reason"] = "end_turn"
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(msg)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	send := func(event string, data any) {
+		b, _ := json.Marshal(data)
+		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
+	}
+	send("message_start", map[string]any{"type": "message_start", "message": msg})
+	send("content_block_start", map[string]any{"type": "content_block_start", "index": 0, "content_block": map[string]string{"type": "text", "text": ""}})
+	send("content_block_delta", map[string]any{"type": "content_block_delta", "index": 0, "delta": map[string]string{"type": "text_delta", "text": text}})
+	send("content_block_stop", map[string]any{"type": "content_block_stop", "index": 0})
+	send("message_delta", map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": "end_turn", "stop_sequence": nil}, "usage": map[string]int{"output_tokens": 8}})
+	send("message_stop", map[string]any{"type": "message_stop"})
+}
+
+type world struct {
+	t       *testing.T
+	home    string
+	project string
+	environ []string
+	sim     *sim.Server
+	tmux    []string // tmux -S <socket>
+}
+
+func (w *world) aimonitor(args ...string) string {
+	w.t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Run(context.Background(), args, cli.Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: w.environ})
+	if code != 0 {
+		w.t.Fatalf("aimonitor %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
+	}
+	return out.String()
+}
+
+// login plays Claude Code's /login, with the first-run screens already seen
+// and the project trusted, so the session opens straight at its prompt.
+func (w *world) login(c sim.Credentials) {
+	w.t.Helper()
+	dir := filepath.Join(w.home, ".claude")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".credentials.json"), c.ClaudeCodeJSON(), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	cfg := map[string]any{
+		"numStartups": 3, "hasCompletedOnboarding": true, "lastOnboardingVersion": "2.1.197", "theme": "dark",
+		"bypassPermissionsModeAccepted": true, "hasSeenTasksHint": true, "autoUpdates": false,
+		"projects":     map[string]any{w.project: map[string]any{"hasTrustDialogAccepted": true, "hasCompletedProjectOnboarding": true, "allowedTools": []string{}}},
+		"oauthAccount": json.RawMessage(c.OAuthAccountJSON()),
+	}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := os.WriteFile(filepath.Join(w.home, ".claude.json"), data, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) pane() string {
+	out, _ := exec.Command(w.tmux[0], append(w.tmux[1:], "capture-pane", "-p", "-t", "cc")...).CombinedOutput()
+	return string(out)
+}
+
+func (w *world) keys(keys ...string) {
+	w.t.Helper()
+	if out, err := exec.Command(w.tmux[0], append(append(w.tmux[1:], "send-keys", "-t", "cc"), keys...)...).CombinedOutput(); err != nil {
+		w.t.Fatalf("tmux send-keys: %v\n%s", err, out)
+	}
+}
+
+// waitPane waits until the pane shows want, failing with the pane.
+func (w *world) waitPane(want string, timeout time.Duration) {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		p := w.pane()
+		if strings.Contains(p, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("after %v the pane does not show %q:\n%s", timeout, want, p)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestStatusLineInTheRealClaudeCode(t *testing.T) {
+	claude := claudetest.Bin(t)
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv(claudetest.RequireEnv) != "" {
+			t.Fatal("tmux is not installed (make setup installs it)")
+		}
+		t.Skip("tmux is not installed (make setup installs it)")
+	}
+	bus := testbus.NewKeyring(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w := &world{t: t, home: t.TempDir(), project: t.TempDir()}
+	w.sim = sim.New(clock.Real{})
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/messages", &messages{})
+	mux.HandleFunc("POST /v1/messages/count_tokens", func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		io.WriteString(rw, `{"input_tokens":10}`)
+	})
+	mux.Handle("/", w.sim)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() { w.sim.Close(); srv.Close() })
+	w.environ = append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + w.home, "USER=tester", "LANG=C.UTF-8", "TERM=xterm-256color",
+		"NO_COLOR=1", // plain text in the pane
+		"AIMONITOR_API_BASE=" + srv.URL, "AIMONITOR_TOKEN_URL=" + srv.URL + sim.TokenPath,
+		"ANTHROPIC_BASE_URL=" + srv.URL,
+		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_TELEMETRY=1", "DISABLE_AUTOUPDATER=1", "DISABLE_ERROR_REPORTING=1",
+		asCLI + "=1",
+	}, bus.Vars()...)
+
+	ca, err := w.sim.AddAccount(sim.AccountSpec{Email: "alice@work.example", OrganizationName: "Work Inc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := w.sim.AddAccount(sim.AccountSpec{Email: "alice@home.example", OrganizationName: "Alice Personal", SubscriptionType: "pro"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.login(cb)
+	w.aimonitor("add", "--adopt-current", "--label", "personal")
+	w.login(ca)
+	w.aimonitor("add", "--adopt-current", "--label", "work")
+	w.aimonitor("refresh", "--all")
+	out := w.aimonitor("statusline", "--install")
+	if !strings.Contains(out, self+" statusline") {
+		t.Fatalf("install printed %q", out)
+	}
+
+	// tmux on its own socket, its server started with exactly our
+	// environment, so Claude Code and the status line see nothing else.
+	sock := filepath.Join(t.TempDir(), "tmux.sock")
+	w.tmux = []string{tmux, "-S", sock, "-f", "/dev/null"}
+	start := exec.Command(tmux, append(w.tmux[1:], "new-session", "-d", "-s", "cc", "-x", "160", "-y", "40", "-c", w.project, claude)...)
+	start.Env = w.environ
+	if out, err := start.CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	pidText, err := exec.Command(tmux, append(w.tmux[1:], "display-message", "-p", "-t", "cc", "#{pane_pid}")...).Output()
+	if err != nil {
+		t.Fatalf("tmux display-message: %v", err)
+	}
+	var pid int
+	fmt.Sscan(string(pidText), &pid)
+	t.Cleanup(func() {
+		// Claude Code writes into HOME while it exits: wait for it before
+		// the temporary directories go.
+		_ = exec.Command(tmux, append(w.tmux[1:], "kill-server")...).Run()
+		for end := time.Now().Add(15 * time.Second); pid > 0 && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			if syscall.Kill(pid, 0) != nil {
+				return
+			}
+		}
+		if pid > 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			time.Sleep(500 * time.Millisecond)
+		}
+	})
+
+	// The line names the account Claude Code uses and its windows.
+	w.waitPane("work · 5h ", 60*time.Second)
+	w.keys("Say hello", "Enter")
+	w.waitPane("from the stand-in", 60*time.Second)
+	w.waitPane("work · 5h ", 10*time.Second)
+
+	// Switch; the next refresh of the line names the new account.
+	w.aimonitor("switch", "personal")
+	w.keys("Again please", "Enter")
+	w.waitPane("Answer number", 60*time.Second)
+	w.waitPane("personal · 5h ", 60*time.Second)
+	if p := w.pane(); strings.Contains(p, "work · 5h ") {
+		t.Errorf("the pane still shows the old account:\n%s", p)
+	}
+	t.Logf("pane after the switch:\n%s", w.pane())
+
+	out = w.aimonitor("statusline", "--uninstall")
+	if !strings.Contains(out, "no longer runs aimonitor") {
+		t.Fatalf("uninstall printed %q", out)
+	}
+}
