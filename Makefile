@@ -28,7 +28,7 @@ CLAUDE_VERSION := 2.1.197
 CLAUDE_STAMP   := .cache/claude-code/.stamp-$(CLAUDE_VERSION)
 BINDINGS  := frontend/wailsjs/go/main/App.js
 
-.PHONY: setup setup-apt setup-go build generate demo run dev test test-go test-frontend test-e2e vet check clean help
+.PHONY: setup setup-apt setup-go build generate demo run dev test test-go test-frontend test-e2e vet check clean help cli-docs
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ test-e2e: build
 
 test: setup vet test-go check test-frontend test-e2e package-test fuzz-short ## every test: vet, go test -race, svelte-check, vitest, end-to-end
 	@echo "make test: all green"
+
+cli-docs: setup-go ## shell completions (bash, zsh, fish) and man pages into build/cli-docs (the .deb ships them)
+	go run ./tools/clidocs build/cli-docs
 
 clean:
 	rm -rf build/bin build/test-artifacts frontend/dist/assets frontend/dist/index.html frontend/wailsjs

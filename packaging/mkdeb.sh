@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mkdeb.sh BINARY VERSION OUTPUT: build the Debian package — /usr/bin/aimonitor,
-# desktop entry, hicolor icons, AppStream metainfo — with Depends computed by
-# dpkg-shlibdeps from the libraries the binary really links.
+# desktop entry, hicolor icons, AppStream metainfo, shell completions (bash,
+# zsh, fish) and man pages — with Depends computed by dpkg-shlibdeps from the
+# libraries the binary really links.
 set -euo pipefail
 bin=$1 version=$2 out=$3
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,6 +17,7 @@ root=$work/root
 
 install -D -m755 "$bin" "$root/usr/bin/aimonitor"
 install_share_files "$root" "$version" "$repo"
+install_cli_docs "$bin" "$root" "$work/cli-docs"
 
 # The copyright file in Debian's machine-readable format, its licence text
 # taken from LICENSE so the two cannot drift.

@@ -269,8 +269,8 @@ check "deb: control names aimonitor $deb_version amd64" \
 depends=$(dpkg-deb -f "$deb" Depends)
 check "deb: Depends from dpkg-shlibdeps names libc6, GTK 3 and WebKitGTK" \
   bash -c '[[ $1 == *libc6* && $1 == *libgtk-3-0* && $1 == *libwebkit2gtk-4.* ]]' _ "$depends"
-expected_files="./usr/bin/aimonitor ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg ./usr/share/doc/aimonitor/copyright"
-check "deb: contents: binary, desktop entry, metainfo, icons, copyright; owned by root" \
+expected_files="./usr/bin/aimonitor ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg ./usr/share/doc/aimonitor/copyright ./usr/share/bash-completion/completions/aimonitor ./usr/share/zsh/vendor-completions/_aimonitor ./usr/share/fish/vendor_completions.d/aimonitor.fish ./usr/share/man/man1/aimonitor.1.gz ./usr/share/man/man1/aimonitor-switch.1.gz"
+check "deb: contents: binary, desktop entry, metainfo, icons, copyright, completions, man pages; owned by root" \
   bash -c 'list=$(dpkg-deb -c "$1"); for f in $2; do grep -q " $f\$" <<<"$list" || { echo "missing $f"; exit 1; }; done; ! grep -v " root/root " <<<"$list"' _ "$deb" "$expected_files"
 check "deb: the copyright file is machine-readable and carries LICENSE" \
   bash -c 'f=$(dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/share/doc/aimonitor/copyright) &&

@@ -369,7 +369,7 @@ func TestExportWithoutTokensCarriesNoSecret(t *testing.T) {
 	if r := run(t, b.env, "config", "import", other); r.code != 1 || !strings.Contains(r.stderr, "not an aimonitor backup") {
 		t.Fatalf("import of a foreign file: %+v", r)
 	}
-	if r := run(t, b.env, "config", "export"); r.code != 1 || !strings.Contains(r.stderr, "--out FILE") {
+	if r := run(t, b.env, "config", "export"); r.code != ExitUsage || !strings.Contains(r.stderr, "--out FILE") {
 		t.Fatalf("export without --out: %+v", r)
 	}
 }

@@ -13,9 +13,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/daemon"
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
@@ -45,6 +48,16 @@ type Deps struct {
 	RunGUI  GUIRunner
 }
 
+// Exit codes; exitCodesHelp and docs/cli.md describe them.
+const (
+	ExitOK             = 0
+	ExitFailure        = 1
+	ExitUsage          = 2
+	ExitNothingFetched = 3
+	ExitInterrupted    = 130
+	ExitTerminated     = 143
+)
+
 // ExitError carries a specific exit code.
 type ExitError struct {
 	Code int
@@ -59,7 +72,10 @@ type app struct {
 	debug bool
 	// untilStopped: the running command is one of runsUntilStopped.
 	untilStopped bool
-	svc          *service.Service
+	// started: cobra accepted the command line and the command runs; an
+	// error before that is a usage error.
+	started bool
+	svc     *service.Service
 
 	// Tests substitute these (nil means the real thing).
 	newService func(service.Options) (*service.Service, error)
@@ -138,16 +154,44 @@ func (a *app) run(ctx context.Context, args []string) int {
 	root.SetErr(d.Stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return 0
+		return ExitOK
+	}
+	code := ExitFailure
+	var ee *ExitError
+	var ue *usageError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.Code
+	case ctx.Err() != nil:
+		// Ctrl-C or SIGTERM (main cancels ctx): one line saying what was
+		// left, without Go's "context canceled".
+		code = ExitInterrupted
+		if c := context.Cause(ctx); c != nil && strings.Contains(c.Error(), "terminated") {
+			code = ExitTerminated
+		}
+		err = interrupted(err)
+	case errors.As(err, &ue) || !a.started:
+		// Cobra reports flag and argument mistakes before any command
+		// starts.
+		code = ExitUsage
 	}
 	// Redact as a last line of defence: an error should never hold a token,
 	// but if one ever did, it must not reach the terminal.
 	fmt.Fprintln(d.Stderr, "aimonitor: "+logging.Redact(err.Error()))
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
+	return code
+}
+
+// interrupted words an error that ended because the user interrupted:
+// what the command says it left in place, without "context canceled".
+func interrupted(err error) error {
+	msg := err.Error()
+	for _, suffix := range []string{": " + context.Canceled.Error(), context.Canceled.Error()} {
+		msg = strings.TrimSuffix(msg, suffix)
 	}
-	return 1
+	if msg = strings.TrimSpace(msg); msg == "" {
+		return errors.New("interrupted")
+	}
+	return errors.New("interrupted: " + msg)
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -159,18 +203,25 @@ func (a *app) rootCommand() *cobra.Command {
 switches Claude Code's login silently, and swaps automatically before a limit bites.
 
 Run it without arguments to open the widget.`,
-		Args:          cobra.NoArgs,
+		Version:       buildinfo.Version,
+		Args:          noArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runGUI(cmd.Context(), GUIOptions{Expanded: expanded})
 		},
 		// No subcommand sets its own PersistentPreRun, so this one runs
-		// for every command, before anything builds the service.
+		// for every command, after cobra has checked flags and arguments
+		// and before anything builds the service.
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			a.started = true
 			a.untilStopped = runsUntilStopped[cmd.CommandPath()]
+			a.debugf("aimonitor %s (%s/%s): %s", buildinfo.Version, runtime.GOOS, runtime.GOARCH, cmd.CommandPath())
 		},
 	}
+	root.SetVersionTemplate(versionLine() + "\n")
+	root.SetFlagErrorFunc(flagError)
+	root.Long += "\n\n" + exitCodesHelp // in --help and the man page
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")
 	root.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
 	// One line per command file (cmd_<name>.go); cobra sorts them in help.
@@ -180,5 +231,21 @@ Run it without arguments to open the widget.`,
 		a.refreshCommand(), a.usageCommand(), a.daemonCommand(), a.tokensCommand(),
 		a.configCommand(), a.doctorCommand(), a.uninstallCommand(), a.keyringCommand(), a.serviceCommand(), a.statuslineCommand(),
 	)
+	root.AddCommand(a.docsCommand()) // hidden: completions and man pages for packaging
+	a.wireCompletion(root)
+	for _, c := range root.Commands() {
+		groupRejectsUnknown(c)
+	}
 	return root
 }
+
+// exitCodesHelp ends the root's description; docs/cli.md has the same
+// table.
+const exitCodesHelp = `Exit status:
+
+    0    success
+    1    the command failed (the error is the last line on stderr)
+    2    wrong command line: unknown command or flag, bad or missing argument
+    3    refresh fetched nothing: every account was asked too recently or told to wait
+    130  interrupted by Ctrl-C (143: by SIGTERM); widget, daemon and sim exit 0 then
+    doctor exits 1 when a check fails; docs/cli.md has the details.`

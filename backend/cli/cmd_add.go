@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -15,7 +14,7 @@ import (
 )
 
 func (a *app) addCommand() *cobra.Command {
-	var adopt bool
+	var adopt, asJSON bool
 	var label string
 	var timeout time.Duration
 	cmd := &cobra.Command{
@@ -29,13 +28,16 @@ func (a *app) addCommand() *cobra.Command {
   aimonitor add --label personal [--timeout 5m]
       waits while you run ` + "`claude`" + ` and /login with another account in a second
       terminal, saves that login, then puts the previous login back.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if strings.TrimSpace(label) == "" {
-				return errors.New("add needs --label NAME")
+				return usageErrorf("add needs --label NAME")
 			}
 			if adopt && cmd.Flags().Changed("timeout") {
-				return errors.New("--timeout only applies when capturing a new login (without --adopt-current)")
+				return usageErrorf("--timeout only applies when capturing a new login (without --adopt-current)")
+			}
+			if timeout <= 0 {
+				return usageErrorf("--timeout must be longer than zero, e.g. 5m")
 			}
 			// Ctrl-C while waiting must put the previous login back, so it
 			// cancels the context instead of killing the process.
@@ -51,6 +53,9 @@ func (a *app) addCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if asJSON {
+					return a.printJSON(AddOutput{Account: refOf(acc), Adopted: true})
+				}
 				fmt.Fprintf(a.deps.Stdout, "Saved Claude Code's current login (%s, %s) as %q.\n", acc.Email, acc.OrgName, acc.Label)
 				return nil
 			}
@@ -58,13 +63,18 @@ func (a *app) addCommand() *cobra.Command {
 				switch ev.State {
 				case accounts.CaptureWaiting:
 					fmt.Fprintf(a.deps.Stderr, "%s\nWaiting until %s (Ctrl-C to stop)…\n", ev.Message, ev.Deadline.Local().Format("15:04:05"))
-				case accounts.CaptureDone:
+				case accounts.CaptureDone, accounts.CaptureFailed:
+					// The returned error says it; printing it here too
+					// would show it twice.
 				default:
 					fmt.Fprintln(a.deps.Stderr, ev.Message)
 				}
 			})
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				return a.printJSON(AddOutput{Account: refOf(acc)})
 			}
 			fmt.Fprintf(a.deps.Stdout, "Saved %s (%s) as %q; Claude Code's previous login is back in place.\n", acc.Email, acc.OrgName, acc.Label)
 			return nil
@@ -73,5 +83,14 @@ func (a *app) addCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&adopt, "adopt-current", false, "save the login Claude Code uses now")
 	cmd.Flags().StringVar(&label, "label", "", "name of the account (required)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the new login")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (see docs/cli.md); the waiting messages stay on stderr")
 	return cmd
+}
+
+// AddOutput is the document `add --json` prints.
+type AddOutput struct {
+	Account AccountRef `json:"account"`
+	// Adopted: the login was Claude Code's current one (--adopt-current);
+	// otherwise it was captured and Claude Code's previous login put back.
+	Adopted bool `json:"adopted"`
 }

@@ -16,7 +16,7 @@ func (a *app) configCommand() *cobra.Command {
 	get := &cobra.Command{
 		Use:   "get KEY",
 		Short: "Print the effective value of a setting",
-		Args:  cobra.ExactArgs(1),
+		Args:  namedArgs("setting KEY"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -38,7 +38,7 @@ func (a *app) configCommand() *cobra.Command {
 	set := &cobra.Command{
 		Use:   "set KEY VALUE",
 		Short: "Validate and save a setting",
-		Args:  cobra.ExactArgs(2),
+		Args:  namedArgs("setting KEY", "VALUE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -52,7 +52,7 @@ func (a *app) configCommand() *cobra.Command {
 			a.printf("%s = %v\n", args[0], v)
 			for _, f := range cfg.Fields() {
 				if f.Key == args[0] && f.Source == "env" {
-					a.printf("note: %s is set in the environment, which overrides the file\n", f.EnvVar)
+					a.eprintf("note: %s is set in the environment, which overrides the file\n", f.EnvVar)
 				}
 			}
 			return nil
@@ -63,7 +63,7 @@ func (a *app) configCommand() *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List every setting with its value and where it comes from",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -83,19 +83,24 @@ func (a *app) configCommand() *cobra.Command {
 	}
 	list.Flags().BoolVar(&listJSON, "json", false, "print JSON")
 
+	var pathJSON bool
 	path := &cobra.Command{
 		Use:   "path",
 		Short: "Print where aimonitor keeps its config, data and logs",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			svc, err := a.service()
 			if err != nil {
 				return err
 			}
+			if pathJSON {
+				return a.printJSON(map[string]string{"config": svc.Paths.ConfigFile, "data": svc.Paths.DataDir, "logs": svc.Paths.LogDir})
+			}
 			a.printf("config  %s\ndata    %s\nlogs    %s\n", svc.Paths.ConfigFile, svc.Paths.DataDir, svc.Paths.LogDir)
 			return nil
 		},
 	}
+	path.Flags().BoolVar(&pathJSON, "json", false, "print JSON")
 	cmd.AddCommand(get, set, list, path, a.exportCommand(), a.importCommand())
 	return cmd
 }

@@ -15,7 +15,7 @@ func (a *app) daemonCommand() *cobra.Command {
 		Short: "Poll usage, swap accounts automatically and notify, without a window",
 		Long: `Runs the poller headless until stopped (Ctrl-C or SIGTERM). Only one process polls per user:
 if the widget already does, the daemon waits and takes over when the widget closes.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()

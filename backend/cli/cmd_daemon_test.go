@@ -348,15 +348,16 @@ func TestDaemonEndToEnd(t *testing.T) {
 	d.until(time.Hour, "a 429", func() bool { return w.usageRequests(homeUUID, 429, start, w.clk.Now().Add(time.Second)) == 1 })
 	throttled := w.clk.Now()
 	// Another process asks right away, and again later: nothing is sent.
-	out := w.must("refresh")
-	if !strings.Contains(out, "home: ") || !strings.Contains(out, "not asked") {
+	// Nothing fetched: exit 3 (see exitCodesHelp), the stored numbers shown.
+	out, err := w.command(context.Background(), daemonOptions{}, "refresh")
+	if err == nil || !strings.Contains(err.Error(), "nothing fetched") || !strings.Contains(out, "home: ") || !strings.Contains(out, "not asked") {
 		t.Fatalf("refresh right after the 429:\n%s", out)
 	}
 	d.until(5*time.Minute, "60 s to pass", func() bool { return !w.clk.Now().Before(throttled.Add(60 * time.Second)) })
 	if w.clk.Now().After(throttled.Add(110 * time.Second)) {
 		t.Fatalf("the daemon slept past the Retry-After: %v", w.clk.Now().Sub(throttled))
 	}
-	if out := w.must("refresh", "home"); !strings.Contains(out, "not asked") {
+	if out, _ := w.command(context.Background(), daemonOptions{}, "refresh", "home"); !strings.Contains(out, "not asked") {
 		t.Fatalf("refresh %v after the 429:\n%s", w.clk.Now().Sub(throttled), out)
 	}
 	d.until(15*time.Minute, "polling of home to resume", func() bool {
@@ -379,13 +380,13 @@ func TestDaemonEndToEnd(t *testing.T) {
 		}
 	}
 	d.until(time.Minute, "the daemon to publish it", func() bool {
-		var doc daemon.Document
+		var doc UsageOutput
 		if err := json.Unmarshal([]byte(w.must("usage", "--json")), &doc); err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range doc.Accounts {
 			if a.Label == "old" && a.NeedsRelogin {
-				return doc.Alive(w.clk.Now()) && doc.Owner.Mode == daemon.ModeDaemon
+				return doc.PolledBy != nil && doc.PolledBy.Mode == daemon.ModeDaemon
 			}
 		}
 		return false

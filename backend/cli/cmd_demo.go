@@ -28,7 +28,7 @@ func (a *app) demoCommand() *cobra.Command {
 		Use:    "demo",
 		Short:  "Open the app on the built-in simulator (run it through `make demo`)",
 		Hidden: true,
-		Args:   cobra.NoArgs,
+		Args:   noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if lookup(a.deps.Environ, "AIMONITOR_SANDBOX") != "1" {
 				return errors.New("the demo only runs inside its throw-away sandbox; start it with `make demo`")

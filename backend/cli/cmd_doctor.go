@@ -17,7 +17,7 @@ func (a *app) doctorCommand() *cobra.Command {
 		Long: `Checks everything aimonitor depends on and prints one line per finding, OK, WARN or
 FAIL, with what to do about it. It changes nothing (the keyring check writes and deletes
 a test item). The exit status is 1 when any check fails.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Doctor builds its own service: it must also run when the
 			// configuration is what is broken.

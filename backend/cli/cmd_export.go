@@ -1,8 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -19,7 +20,7 @@ func (a *app) exportCommand() *cobra.Command {
 	var out string
 	var withTokens, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "export --out FILE [--include-tokens]",
+		Use:   "export --out FILE|- [--include-tokens]",
 		Short: "Write settings and accounts to a backup file (logins only with --include-tokens, encrypted)",
 		Long: `Writes a backup of the settings and the saved accounts to FILE (mode 0600).
 
@@ -28,10 +29,20 @@ settings, and each account has to be added again. With --include-tokens every ac
 login goes in too, encrypted with a passphrase (Argon2id and AES-256-GCM); the passphrase
 comes from ` + PassphraseEnv + ` or is asked for twice on the terminal. Keep that file as
 safe as a password: anyone with it and the passphrase can use those accounts.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
-				return errors.New("say where to write the backup: --out FILE")
+				return usageErrorf("say where to write the backup: --out FILE (or --out - for stdout)")
+			}
+			toStdout := out == "-"
+			if toStdout && asJSON {
+				return usageErrorf("--json prints a summary on stdout, where --out - writes the backup; use one of them")
+			}
+			if !toStdout {
+				// A mistyped folder is an error, not a new folder.
+				if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
+					return fmt.Errorf("cannot write %s: the folder %s does not exist", out, filepath.Dir(out))
+				}
 			}
 			svc, err := a.service()
 			if err != nil {
@@ -52,17 +63,28 @@ safe as a password: anyone with it and the passphrase can use those accounts.`,
 			if err != nil {
 				return err
 			}
-			if err := paths.WriteFileAtomic(out, data); err != nil {
+			// The summary goes to stderr when stdout carries the backup.
+			say := a.printf
+			if toStdout {
+				say = a.eprintf
+				if _, err := a.deps.Stdout.Write(data); err != nil {
+					return err
+				}
+			} else if err := paths.WriteFileAtomic(out, data); err != nil {
 				return err
 			}
 			if asJSON {
 				return a.printJSON(map[string]any{"file": out, "report": rep})
 			}
-			a.printf("wrote %s: %d settings, %d accounts", out, rep.Settings, rep.Accounts)
+			where := out
+			if toStdout {
+				where = "the backup to stdout"
+			}
+			say("wrote %s: %d settings, %d accounts", where, rep.Settings, rep.Accounts)
 			if withTokens {
-				a.printf(", %d logins (encrypted)\n", rep.Logins)
+				say(", %d logins (encrypted)\n", rep.Logins)
 			} else {
-				a.printf(", no logins (add --include-tokens to carry them, encrypted)\n")
+				say(", no logins (add --include-tokens to carry them, encrypted)\n")
 			}
 			for _, l := range rep.Missing {
 				fmt.Fprintf(a.deps.Stderr, "warning: the saved login of %q is missing from the keyring, so the backup holds none for it\n", l)
@@ -70,7 +92,7 @@ safe as a password: anyone with it and the passphrase can use those accounts.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "file to write (replaced if it exists)")
+	cmd.Flags().StringVar(&out, "out", "", "file to write (replaced if it exists; its folder must exist), or - for stdout")
 	cmd.Flags().BoolVar(&withTokens, "include-tokens", false, "include every account's login, encrypted with a passphrase")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

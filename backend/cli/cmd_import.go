@@ -23,7 +23,7 @@ keep their label; a newer login saved here is kept over an older one from the fi
 
 Before anything is written it lists what would change (settings, the start-at-login
 entry, accounts) and asks; --yes skips the question (needed without a terminal).`,
-		Args: cobra.ExactArgs(1),
+		Args: namedArgs("backup FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := backup.ReadFile(args[0])
 			if err != nil {
@@ -33,6 +33,7 @@ entry, accounts) and asks; --yes skips the question (needed without a terminal).
 			if err != nil {
 				return err
 			}
+			asked := false // the question reached a terminal
 			rep, err := backup.Import(cmd.Context(), svc, data, backup.ImportOptions{
 				Passphrase: func() ([]byte, error) { return a.passphrase(false) },
 				Confirm: func(p *backup.Preview) (bool, error) {
@@ -43,10 +44,13 @@ entry, accounts) and asks; --yes skips the question (needed without a terminal).
 					if yes {
 						return true, nil
 					}
-					return a.confirm("Apply these changes?")
+					var ok bool
+					var askErr error
+					asked, ok, askErr = a.ask("Apply these changes?")
+					return ok, askErr
 				},
 			})
-			if errors.Is(err, backup.ErrNotConfirmed) && !yes {
+			if errors.Is(err, backup.ErrNotConfirmed) && !yes && !asked {
 				return fmt.Errorf("%w (confirm with --yes when there is no terminal)", err)
 			}
 			if err != nil {

@@ -23,8 +23,8 @@ type ListItem struct {
 	Active        bool       `json:"active"`
 	NeedsRelogin  bool       `json:"needs_relogin"`
 	ReloginReason string     `json:"relogin_reason,omitempty"`
-	CooldownUntil *time.Time `json:"cooldown_until,omitempty"`
-	LastUsedAt    *time.Time `json:"last_used_at,omitempty"`
+	CooldownUntil *time.Time `json:"cooldown_until"`
+	LastUsedAt    *time.Time `json:"last_used_at"`
 	Usage         any        `json:"usage"`
 }
 
@@ -48,7 +48,7 @@ func (a *app) listCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List saved accounts (* marks the one Claude Code uses)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			s, m, err := a.manager(ctx)

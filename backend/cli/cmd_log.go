@@ -15,8 +15,11 @@ func (a *app) logCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "log",
 		Short: "Show the switch history",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 1 {
+				return usageErrorf("--limit must be 1 or more (it is how many of the latest switches to show)")
+			}
 			_, m, err := a.manager(cmd.Context())
 			if err != nil {
 				return err
@@ -50,6 +53,6 @@ func (a *app) logCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().IntVar(&limit, "limit", 100, "how many entries")
+	cmd.Flags().IntVar(&limit, "limit", 100, "how many of the latest switches to show (1 or more)")
 	return cmd
 }

@@ -38,13 +38,26 @@ func (a *app) openUsage(ctx context.Context) (*usageEnv, error) {
 	return &usageEnv{svc: s, accounts: daemon.FromManager(m), hist: usage.NewHistory(db)}, nil
 }
 
+// RefreshOutput is the document `refresh --json` prints.
+type RefreshOutput struct {
+	Accounts []RefreshResult `json:"accounts"`
+}
+
 // RefreshResult is one account in `refresh --json`.
 type RefreshResult struct {
-	Account   string           `json:"account"`
-	Outcome   usage.Outcome    `json:"outcome"`
-	Usage     *usage.ListUsage `json:"usage"`
-	NotBefore time.Time        `json:"not_before"`
-	Error     string           `json:"error,omitempty"`
+	Account string           `json:"account"`
+	Outcome usage.Outcome    `json:"outcome"`
+	Usage   *usage.ListUsage `json:"usage"`
+	// NotBefore is when the endpoint may be asked again for it (null: now).
+	NotBefore *time.Time `json:"not_before"`
+	Error     *string    `json:"error"`
+}
+
+func (r RefreshResult) errorText() string {
+	if r.Error == nil {
+		return ""
+	}
+	return *r.Error
 }
 
 func (a *app) refreshCommand() *cobra.Command {
@@ -55,10 +68,15 @@ func (a *app) refreshCommand() *cobra.Command {
 		Long: `Asks Anthropic for the usage of the account Claude Code uses (or NAME, or all of them).
 The usage endpoint is rate-limited, so an account asked less than a minute ago, or one
 Anthropic asked to wait (Retry-After), is not asked again: its stored numbers are shown.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErrorf("too many arguments: refresh takes one account NAME, or --all")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all && len(args) > 0 {
-				return errors.New("give an account NAME or --all, not both")
+				return usageErrorf("give an account NAME or --all, not both")
 			}
 			ctx := cmd.Context()
 			e, err := a.openUsage(ctx)
@@ -75,7 +93,7 @@ Anthropic asked to wait (Retry-After), is not asked again: its stored numbers ar
 			case len(args) == 1:
 				acc, err := e.accounts.M.ByLabel(ctx, args[0])
 				if err != nil {
-					return err
+					return accountHint(ctx, e.accounts.M, args[0], err)
 				}
 				ids = []int64{acc.ID}
 			default:
@@ -113,23 +131,31 @@ Anthropic asked to wait (Retry-After), is not asked again: its stored numbers ar
 }
 
 func (a *app) printRefresh(ctx context.Context, e *usageEnv, results []usage.Result, labels map[int64]string, asJSON bool) error {
-	failed := 0
+	failed, fetched := 0, 0
 	out := make([]RefreshResult, 0, len(results))
 	for _, r := range results {
-		rr := RefreshResult{Account: labels[r.AccountID], Outcome: r.Outcome, NotBefore: r.NotBefore}
+		rr := RefreshResult{Account: labels[r.AccountID], Outcome: r.Outcome}
+		if !r.NotBefore.IsZero() {
+			nb := r.NotBefore
+			rr.NotBefore = &nb
+		}
 		if u, err := usage.ListUsageFor(ctx, e.hist, r.AccountID); err == nil {
 			rr.Usage = u
 		}
 		if r.Err != nil {
-			rr.Error = r.Err.Error()
+			msg := r.Err.Error()
+			rr.Error = &msg
 		}
-		if r.Outcome == usage.Failed || r.Outcome == usage.Relogin {
+		switch r.Outcome {
+		case usage.Failed, usage.Relogin:
 			failed++
+		case usage.Fetched:
+			fetched++
 		}
 		out = append(out, rr)
 	}
 	if asJSON {
-		if err := a.printJSON(out); err != nil {
+		if err := a.printJSON(RefreshOutput{Accounts: out}); err != nil {
 			return err
 		}
 	} else {
@@ -140,6 +166,11 @@ func (a *app) printRefresh(ctx context.Context, e *usageEnv, results []usage.Res
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d accounts could not be refreshed", failed, len(out))
+	}
+	if fetched == 0 {
+		// Scripts can tell "nothing new was fetched" from success; the
+		// lines above already say why, so the error line stays short.
+		return &ExitError{Code: ExitNothingFetched, Err: errors.New("nothing fetched: asked too recently or told to wait; the stored numbers are shown")}
 	}
 	return nil
 }
@@ -155,11 +186,11 @@ func refreshLine(r RefreshResult, now time.Time) string {
 	case usage.Fresh:
 		return nums + " (asked " + words.Ago(now, r.Usage.FetchedAt) + "; not asking again so soon)"
 	case usage.Waiting:
-		return nums + " (not asked: " + r.Error + ")"
+		return nums + " (not asked: " + r.errorText() + ")"
 	case usage.Relogin:
-		return "needs a new login: " + r.Error
+		return "needs a new login: " + r.errorText()
 	}
-	return "failed: " + r.Error + "; stored: " + nums
+	return "failed: " + r.errorText() + "; stored: " + nums
 }
 
 func windowText(w *usage.ListWindow, now time.Time) string {

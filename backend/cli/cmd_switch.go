@@ -9,12 +9,13 @@ import (
 )
 
 func (a *app) switchCommand() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "switch NAME",
 		Short: "Make Claude Code use another saved account",
 		Long: `Make Claude Code use another saved account. Claude Code picks the new login up
 by itself; running sessions switch at their next request.`,
-		Args: cobra.ExactArgs(1),
+		Args: namedArgs("account NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, m, err := a.manager(cmd.Context())
 			if err != nil {
@@ -22,7 +23,10 @@ by itself; running sessions switch at their next request.`,
 			}
 			res, err := m.Switch(cmd.Context(), args[0], accounts.TriggerManual, "aimonitor switch", nil)
 			if err != nil {
-				return err
+				return accountHint(cmd.Context(), m, args[0], err)
+			}
+			if asJSON {
+				return a.printJSON(SwitchOutput{Account: refOf(&res.To), AlreadyActive: res.AlreadyActive, TokenRenewed: res.Refreshed})
 			}
 			if res.AlreadyActive {
 				fmt.Fprintf(a.deps.Stdout, "Claude Code already uses %q (%s).\n", res.To.Label, res.To.Email)
@@ -36,4 +40,13 @@ by itself; running sessions switch at their next request.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (see docs/cli.md)")
+	return cmd
+}
+
+// SwitchOutput is the document `switch --json` prints.
+type SwitchOutput struct {
+	Account       AccountRef `json:"account"` // the account Claude Code uses now
+	AlreadyActive bool       `json:"already_active"`
+	TokenRenewed  bool       `json:"token_renewed"` // its access token was renewed on the way
 }

@@ -33,7 +33,7 @@ Only what changed since the last run is read.`,
 		Example: `  aimonitor tokens
   aimonitor tokens --by model --since 2025-06-01
   aimonitor tokens --json --by account --tz UTC`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := tokens.Query{By: by}
 			var err error
@@ -66,14 +66,14 @@ Only what changed since the last run is read.`,
 				}
 			}
 			if asJSON {
-				// Compact, and straight from the ledger's cache when nothing
-				// changed: a long history is hundreds of KB.
+				// Straight from the ledger's cache when nothing changed (a
+				// long history is hundreds of KB), only indented; the costs
+				// keep their full precision.
 				raw, err := ledger.ReportJSON(cmd.Context(), q)
 				if err != nil {
 					return err
 				}
-				_, err = a.deps.Stdout.Write(raw)
-				return err
+				return a.writeJSON(raw)
 			}
 			rep, err := ledger.Report(cmd.Context(), q)
 			if err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,6 +50,16 @@ func runTokens(t *testing.T, env []string, args ...string) (string, error) {
 	return r.stdout, nil
 }
 
+// compactJSON removes the indentation every --json has.
+func compactJSON(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		t.Fatalf("%v: %s", err, s)
+	}
+	return b.String()
+}
+
 func TestJSONShape(t *testing.T) {
 	env := tokensSandbox(t)
 	out, err := runTokens(t, env, "--json", "--tz", "UTC")
@@ -72,11 +83,11 @@ func TestJSONShape(t *testing.T) {
 	}
 	// Another zone moves the first response to the next day.
 	out, err = runTokens(t, env, "--json", "--tz", "Europe/Paris", "--by", "day")
-	if err != nil || !strings.Contains(out, `"date":"2025-06-02","input_tokens":110`) {
+	if err != nil || !strings.Contains(compactJSON(t, out), `"date":"2025-06-02","input_tokens":110`) {
 		t.Fatalf("Paris: %v %s", err, out)
 	}
 	out, err = runTokens(t, env, "--json", "--tz", "UTC", "--since", "20250602", "--by", "model")
-	if err != nil || !strings.Contains(out, `"model":"claude-sonnet-4-5-20250929","input_tokens":100`) {
+	if err != nil || !strings.Contains(compactJSON(t, out), `"model":"claude-sonnet-4-5-20250929","input_tokens":100`) {
 		t.Fatalf("since, by model: %v %s", err, out)
 	}
 }
@@ -97,7 +108,7 @@ func TestTable(t *testing.T) {
 func TestNoScanReportsWhatIsRecorded(t *testing.T) {
 	env := tokensSandbox(t)
 	out, err := runTokens(t, env, "--json", "--no-scan")
-	if err != nil || !strings.Contains(out, `"input_tokens":0`) {
+	if err != nil || !strings.Contains(compactJSON(t, out), `"input_tokens":0`) {
 		t.Fatalf("before any scan: %v %s", err, out)
 	}
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
 	"github.com/aimonitor/aimonitor/backend/uninstall"
@@ -20,7 +18,7 @@ again to be used. Claude Code's own login (~/.claude, ~/.claude.json, its Keycha
 is never touched. The aimonitor program itself is not removed.
 
 It asks before removing anything; --yes skips the question (needed without a terminal).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -32,12 +30,8 @@ It asks before removing anything; --yes skips the question (needed without a ter
 			}
 			a.printPlan(plan)
 			if !yes {
-				ok, err := a.confirm("Remove all of this?")
-				if err != nil {
+				if err := a.confirm("Remove all of this?", "nothing was removed"); err != nil {
 					return err
-				}
-				if !ok {
-					return errors.New("nothing was removed (confirm with --yes when there is no terminal)")
 				}
 			}
 			res, err := plan.Run(cmd.Context())

@@ -20,7 +20,7 @@ func (a *app) updateCommand() *cobra.Command {
 	check := &cobra.Command{
 		Use:   "check",
 		Short: "Compare this version with the newest stable release",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {

@@ -20,7 +20,7 @@ func (a *app) usageCommand() *cobra.Command {
 		Short: "Show every account's usage windows, burn rate and predicted exhaustion",
 		Long: `Shows what the poller (the daemon or the widget) last published; when neither runs,
 the stored numbers. It never asks Anthropic itself: use refresh for that.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			s, err := a.service()
@@ -46,13 +46,57 @@ the stored numbers. It never asks Anthropic itself: use refresh for that.`,
 				}
 			}
 			if asJSON {
-				return a.printJSON(doc)
+				return a.printJSON(newUsageOutput(doc, now))
 			}
 			return a.printUsage(doc, now)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status document as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (see docs/cli.md)")
 	return cmd
+}
+
+// UsageOutput is the document `usage --json` prints: the poller's status
+// document, with null where nothing polls.
+type UsageOutput struct {
+	// PolledBy is the process polling now; null when nothing polls (the
+	// numbers are then the stored ones).
+	PolledBy       *UsagePoller           `json:"polled_by"`
+	NextPoll       *time.Time             `json:"next_poll"`
+	NextPollReason *string                `json:"next_poll_reason"`
+	LastError      *string                `json:"last_error"`
+	AutoSwap       bool                   `json:"auto_swap"`
+	PendingSwap    *daemon.PendingSwap    `json:"pending_swap"`
+	Accounts       []daemon.AccountStatus `json:"accounts"`
+}
+
+// UsagePoller is the process that polls.
+type UsagePoller struct {
+	Mode      string    `json:"mode"` // "daemon" or "widget"
+	PID       int       `json:"pid"`
+	Since     time.Time `json:"since"`
+	Heartbeat time.Time `json:"heartbeat"`
+}
+
+func newUsageOutput(doc *daemon.Document, now time.Time) UsageOutput {
+	out := UsageOutput{AutoSwap: doc.AutoSwap, PendingSwap: doc.PendingSwap, Accounts: doc.Accounts}
+	if out.Accounts == nil {
+		out.Accounts = []daemon.AccountStatus{}
+	}
+	if doc.Alive(now) {
+		out.PolledBy = &UsagePoller{Mode: doc.Owner.Mode, PID: doc.Owner.PID, Since: doc.Owner.Since, Heartbeat: doc.Heartbeat}
+		out.NextPoll = doc.NextPoll
+		out.NextPollReason = nonEmpty(doc.NextPollReason)
+		out.LastError = nonEmpty(doc.LastError)
+	}
+	return out
+}
+
+// nonEmpty is nil for "" (null in JSON).
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func (a *app) printUsage(doc *daemon.Document, now time.Time) error {
@@ -108,7 +152,7 @@ func (a *app) printUsage(doc *daemon.Document, now time.Time) error {
 			fmt.Fprintf(a.deps.Stdout, "Last problem: %s\n", doc.LastError)
 		}
 	default:
-		fmt.Fprintln(a.deps.Stdout, "\nNothing is polling right now: start `aimonitor daemon` or the widget; `aimonitor refresh` asks once.")
+		a.eprintf("\nNothing is polling right now: start `aimonitor daemon` or the widget; `aimonitor refresh` asks once.\n")
 	}
 	return nil
 }

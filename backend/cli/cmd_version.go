@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -13,7 +14,7 @@ func (a *app) versionCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			v := map[string]string{
 				"version": buildinfo.Version,
@@ -24,10 +25,15 @@ func (a *app) versionCommand() *cobra.Command {
 			if asJSON {
 				return a.printJSON(v)
 			}
-			a.printf("aimonitor %s (%s, %s)\n", buildinfo.Version, v["go"], v["os_arch"])
+			a.printf("%s\n", versionLine())
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// versionLine is what `version` and `--version` print.
+func versionLine() string {
+	return fmt.Sprintf("aimonitor %s (%s, %s/%s)", buildinfo.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

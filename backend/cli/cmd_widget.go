@@ -23,7 +23,7 @@ func (a *app) widgetCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "widget",
 		Short: "Open the desktop widget (the same as running aimonitor alone)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runGUI(cmd.Context(), GUIOptions{Expanded: expanded})
 		},

@@ -55,17 +55,33 @@ func (a *app) passphrase(confirm bool) ([]byte, error) {
 	return pass, nil
 }
 
-// confirm asks a yes/no question on the terminal; without one it returns
-// false, so destructive commands need --yes in scripts.
-func (a *app) confirm(question string) (bool, error) {
+// confirm asks a yes/no question on the terminal before a destructive
+// step. Without a terminal it does not ask and refuses, so scripts need
+// --yes; either way the error says what happened.
+func (a *app) confirm(question, nothingDone string) error {
+	asked, yes, err := a.ask(question)
+	switch {
+	case err != nil:
+		return err
+	case !asked:
+		return fmt.Errorf("%s: there is no terminal to ask on; confirm with --yes", nothingDone)
+	case !yes:
+		return errors.New(nothingDone)
+	}
+	return nil
+}
+
+// ask asks a yes/no question on the terminal; asked is false when there
+// is none.
+func (a *app) ask(question string) (asked, yes bool, err error) {
 	f, ok := a.deps.Stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return false, nil
+		return false, false, nil
 	}
 	fmt.Fprintf(a.deps.Stderr, "%s Type yes to continue: ", question)
 	line, err := bufio.NewReader(f).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return false, err
+		return true, false, err
 	}
-	return strings.EqualFold(strings.TrimSpace(line), "yes"), nil
+	return true, strings.EqualFold(strings.TrimSpace(line), "yes"), nil
 }

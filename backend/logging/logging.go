@@ -138,6 +138,8 @@ type Options struct {
 	// Quiet keeps Stderr to warnings and errors; File still gets Level.
 	// One-shot commands set it: what they print is their result, and INFO
 	// records would bury it (or, for a failing command, repeat its error).
+	// Those warnings are worded like the CLI's own lines
+	// ("aimonitor: warning: …"), not as log records.
 	Quiet bool
 }
 
@@ -160,6 +162,9 @@ func New(o Options) (*slog.Logger, func() error, error) {
 		stderrLevel = max(o.Level, slog.LevelWarn)
 	}
 	base := handler(w, stderrLevel)
+	if o.Quiet {
+		base = &plainHandler{w: w, level: stderrLevel}
+	}
 	closeFn := func() error { return nil }
 	if o.File != "" {
 		if err := paths.CreatePrivate(o.File); err != nil {
@@ -186,3 +191,64 @@ func ParseLevel(s string) (slog.Level, error) {
 
 // Discard is a logger that drops everything, for tests and quiet commands.
 func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// plainHandler writes a record as one CLI line: "aimonitor: warning: msg
+// (key=value, …)", no time and no level column.
+type plainHandler struct {
+	w     io.Writer
+	level slog.Level
+	attrs []slog.Attr
+	group string
+}
+
+func (h *plainHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+
+func (h *plainHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString("aimonitor: ")
+	if r.Level >= slog.LevelError {
+		b.WriteString("error")
+	} else if r.Level >= slog.LevelWarn {
+		b.WriteString("warning")
+	} else {
+		b.WriteString(strings.ToLower(r.Level.String()))
+	}
+	b.WriteString(": ")
+	b.WriteString(r.Message)
+	var kv []string
+	add := func(a slog.Attr) {
+		if a.Equal(slog.Attr{}) {
+			return
+		}
+		key := a.Key
+		if h.group != "" {
+			key = h.group + "." + key
+		}
+		kv = append(kv, key+"="+a.Value.Resolve().String())
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(func(a slog.Attr) bool { add(a); return true })
+	if len(kv) > 0 {
+		b.WriteString(" (" + strings.Join(kv, ", ") + ")")
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h *plainHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr{}, h.attrs...), as...)
+	return &c
+}
+
+func (h *plainHandler) WithGroup(name string) slog.Handler {
+	c := *h
+	if c.group != "" {
+		name = c.group + "." + name
+	}
+	c.group = name
+	return &c
+}

@@ -159,3 +159,19 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// A one-shot command's warnings read as CLI lines, still redacted.
+func TestQuietStderrIsPlain(t *testing.T) {
+	var errb bytes.Buffer
+	log, closeFn, err := New(Options{Level: slog.LevelInfo, Stderr: &errb, Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	log.Info("not shown")
+	log.With("account", "home").Warn("usage: request failed", "err", "rate limited", "token", "sk-ant-oat01-"+strings.Repeat("x", 40))
+	want := "aimonitor: warning: usage: request failed (account=home, err=rate limited, token=" + Mask + ")\n"
+	if errb.String() != want {
+		t.Fatalf("stderr %q, want %q", errb.String(), want)
+	}
+}

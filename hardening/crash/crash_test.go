@@ -707,12 +707,16 @@ func (h *harness) finalChecks() {
 		}
 	}
 	out := h.w.MustRun("refresh", "--all", "--json")
-	var res []struct {
-		Account string `json:"account"`
-		Outcome string `json:"outcome"`
-		Error   string `json:"error"`
+	var doc struct {
+		Accounts []struct {
+			Account string `json:"account"`
+			Outcome string `json:"outcome"`
+			Error   string `json:"error"`
+		} `json:"accounts"`
 	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
+	err := json.Unmarshal([]byte(out), &doc)
+	res := doc.Accounts
+	if err != nil {
 		h.t.Fatalf("refresh --all --json: %v\n%s", err, out)
 	}
 	for _, r := range res {

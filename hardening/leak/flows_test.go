@@ -178,7 +178,7 @@ func TestNoSecretAfterEveryFlow(t *testing.T) {
 
 	// rename, remove
 	debug("rename", "personal", "home")
-	debug("remove", "home", "--purge")
+	debug("remove", "home", "--purge", "--yes")
 
 	// What was scanned must include where the data is.
 	for _, p := range []string{

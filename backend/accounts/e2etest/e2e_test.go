@@ -411,7 +411,7 @@ func TestSwitchingWithTheRealClaudeCode(t *testing.T) {
 
 	// rename / remove never touch the live login.
 	e.mustRun("rename", "personal", "home")
-	e.mustRun("remove", "home", "--purge")
+	e.mustRun("remove", "home", "--purge", "--yes")
 	e.expectClaude(ca)
 	if _, err := kr.Get(ctx, keyring.StashService(cb.Identity.AccountUUID), "tester"); !errors.Is(err, keyring.ErrNotFound) {
 		t.Fatalf("purge left the stash: %v", err)
