@@ -157,4 +157,3 @@ func (a *app) wireCompletion(root *cobra.Command) {
 		}
 	}
 }
-

@@ -28,7 +28,7 @@ for machines without a keyring, such as a server reached over SSH.
 The file keyring's passphrase comes from AIMONITOR_KEYRING_PASSPHRASE, from the file
 AIMONITOR_KEYRING_PASSPHRASE_FILE names, from the key ` + "`aimonitor keyring unlock`" + ` keeps in the
 kernel keyring, or from a prompt on a terminal.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	cmd.AddCommand(a.keyringStatusCommand(), a.keyringUnlockCommand(), a.keyringLockCommand(), a.keyringMigrateCommand())
 	return cmd
@@ -51,7 +51,7 @@ func (a *app) keyringStatusCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the keyring backend and, for the file keyring, whether it is unlocked",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -116,7 +116,7 @@ default). Until then, every aimonitor process of this user — later commands, t
 by systemd — opens the file keyring without asking. The key never touches the disk; it is gone
 at reboot. Where the kernel keyring is not allowed (some containers), this says so, and each
 command asks for the passphrase instead. With no file keyring yet, this makes one.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -155,7 +155,7 @@ func (a *app) keyringLockCommand() *cobra.Command {
 		Short: "Forget the file keyring's key kept by keyring unlock",
 		Long: `Removes the key ` + "`keyring unlock`" + ` kept in the kernel keyring. A daemon already running keeps
 the key it read until it stops.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -188,7 +188,7 @@ func (a *app) keyringMigrateCommand() *cobra.Command {
 in place it sets keyring.backend, and only then deletes the old copies. Any failure before
 that leaves everything where it was. Stop the daemon and close the widget first: they keep
 using the keyring they started with.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {

@@ -15,7 +15,7 @@ func (a *app) serviceCommand() *cobra.Command {
 restarted when it fails: ~/.config/systemd/user/aimonitor.service on Linux, a LaunchAgent
 on macOS. The unit names the keyring backend and, for the file keyring, the passphrase file;
 it never holds a passphrase.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	cmd.AddCommand(a.serviceInstallCommand(), a.serviceUninstallCommand(), a.serviceStatusCommand())
 	return cmd
@@ -31,7 +31,7 @@ func (a *app) serviceInstallCommand() *cobra.Command {
 
 With the file keyring, the daemon reads the passphrase from --passphrase-file (default:
 AIMONITOR_KEYRING_PASSPHRASE_FILE), or else uses the key ` + "`aimonitor keyring unlock`" + ` keeps.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -78,7 +78,7 @@ func (a *app) serviceUninstallCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "uninstall",
 		Short: "Stop, disable and remove the daemon's user service",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {
@@ -108,7 +108,7 @@ func (a *app) serviceStatusCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Say whether the daemon's user service is installed, enabled and running",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			svc, err := a.service()
 			if err != nil {
