@@ -27,7 +27,7 @@ one line and exits 0. The format is the setting statusline.format.
 
 --install makes Claude Code run it (statusLine in Claude Code's settings.json,
 every other setting kept); --uninstall removes it again.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if install || uninstall {
 				return a.statuslineInstall(install, force)
