@@ -13,6 +13,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/usage"
 )
 
 // demoActive is the demo account made active at start: its 5-hour window is
@@ -57,7 +58,7 @@ func (a *app) demoCommand() *cobra.Command {
 			}
 			// Everything after this point talks to the simulator only.
 			a.deps.Environ = append(append([]string{}, a.deps.Environ...), SimEnv(base)...)
-			if err := a.seedDemo(ctx, creds); err != nil {
+			if err := a.seedDemo(ctx, creds, s.Accounts()); err != nil {
 				return fmt.Errorf("setting up the demo accounts: %w", err)
 			}
 			return a.runGUI(ctx, GUIOptions{Demo: true, BenchEvents: benchEvents})
@@ -71,7 +72,7 @@ func (a *app) demoCommand() *cobra.Command {
 
 // seedDemo logs Claude Code (in the sandbox HOME) into each demo account in
 // turn and adopts it, the way a user would, then makes demoActive live.
-func (a *app) seedDemo(ctx context.Context, creds []sim.Credentials) error {
+func (a *app) seedDemo(ctx context.Context, creds []sim.Credentials, states []sim.AccountState) error {
 	svc, err := a.service()
 	if err != nil {
 		return err
@@ -102,6 +103,21 @@ func (a *app) seedDemo(ctx context.Context, creds []sim.Credentials) error {
 	}
 	if _, err := m.Switch(ctx, demoActive, accounts.TriggerManual, "demo start", nil); err != nil {
 		return err
+	}
+	all, err := m.List(ctx)
+	if err != nil {
+		return err
+	}
+	ids := map[string]int64{}
+	for _, acc := range all {
+		ids[acc.Email] = acc.ID
+	}
+	db, err := svc.Store(ctx)
+	if err != nil {
+		return err
+	}
+	if err := seedDemoHistory(ctx, usage.NewHistory(db), ids, states, time.Now()); err != nil {
+		return fmt.Errorf("seeding the usage history: %w", err)
 	}
 	return seedDemoTranscripts(svc.Getenv("HOME"), time.Now())
 }

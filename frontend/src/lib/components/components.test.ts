@@ -5,7 +5,7 @@ import Widget from './Widget.svelte';
 import Panel from './Panel.svelte';
 import { AppStore } from '../stores/app.svelte';
 import { Now } from '../stores/now.svelte';
-import { account, fakeAccounts, fakeApi, fakeBus, field, makeState, makeStatus, tokenTotals } from '../../test/fakes';
+import { account, fakeAccounts, fakeApi, fakeBus, field, makeState, makeStatus, tokenTotals, usage } from '../../test/fakes';
 import { TokenScanStore } from '../stores/tokenscan.svelte';
 import type { TokensScan } from '../contract.gen';
 
@@ -103,10 +103,10 @@ describe('Widget', () => {
 });
 
 describe('Panel', () => {
-  async function panel(view?: string, api = fakeApi()) {
+  async function panel(view?: string, api = fakeApi(), status = makeStatus()) {
     const store = appStore(api);
     await store.load();
-    const acc = fakeAccounts();
+    const acc = fakeAccounts(status);
     await acc.store.load();
     render(Panel, {
       store,
@@ -184,6 +184,19 @@ describe('Panel', () => {
     expect(acc.api.switchAccount).toHaveBeenCalledWith('bob');
   });
 
+  it('spells out the per-model windows', async () => {
+    const u = usage({
+      five_hour: { utilization: 42, resets_at: null },
+      seven_day: { utilization: 20, resets_at: null },
+      seven_day_opus: { utilization: 15, resets_at: null },
+      seven_day_sonnet: { utilization: 9, resets_at: null },
+    });
+    await panel(undefined, fakeApi(), makeStatus([account('alice', { active: true, usage: u })]));
+    expect(screen.getByRole('meter', { name: 'Opus usage' })).toBeInTheDocument();
+    expect(screen.getByRole('meter', { name: 'Sonnet usage' })).toBeInTheDocument();
+    expect(screen.queryByRole('meter', { name: 'Op usage' })).toBeNull();
+  });
+
   it('spells out what removing does and can purge the saved login', async () => {
     const { acc } = await panel();
     await fireEvent.click(screen.getByRole('button', { name: 'Remove' }));
@@ -201,6 +214,12 @@ describe('Panel', () => {
     ]);
     await panel('Activity', api);
     expect(await screen.findByText('5h at 81 %')).toBeInTheDocument();
+    // Times and triggers stay on one line at the panel's default size.
+    for (const row of screen.getAllByRole('row').slice(1)) {
+      const cells = within(row).getAllByRole('cell');
+      expect(cells[0]).toHaveClass('nowrap');
+      expect(cells[2]).toHaveClass('nowrap');
+    }
     await fireEvent.change(screen.getByLabelText('Who'), { target: { value: 'manual' } });
     expect(screen.queryByText('5h at 81 %')).toBeNull();
     expect(screen.getByText('chosen in the widget')).toBeInTheDocument();
