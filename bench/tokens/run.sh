@@ -12,13 +12,18 @@
 #   - peak RSS of each (/usr/bin/time)
 #   - whether the totals are identical (bench/tokens/compare)
 #   - the floor: reading the tree from the page cache (cat), and the JSON
-#     scan alone on every core (`aimon-tokens` with nothing written: the
-#     parse of a cold run without the ledger; see profile.sh)
+#     scan alone on every core (AIMON_PARSEONLY=1 aimon-tokens: a cold run's
+#     reading and parsing, nothing recorded; where the rest goes:
+#     bench/tokens/profile.sh)
 # Medians of RUNS rounds; each round reads the corpus once first, so both
 # tools find it in the page cache, and the tools take turns within a round.
 #
+# Then a first scan of a large history (LARGE_MB, 1024 by default, dense
+# shape; 0 skips it): ours once on an empty data directory, with its peak
+# RSS — the same scan the widget's ingester runs on its first start.
+#
 # Usage: bench/tokens/run.sh   (SIZE_MB=300 RUNS=7 SHAPES="default dense"
-#                               BIN=build/bin/aimonitor by default)
+#                               LARGE_MB=1024 BIN=build/bin/aimonitor by default)
 # Output goes to bench/out/tokens (git-ignored); nothing outside the
 # repository is touched: HOME points at an empty directory there, so neither
 # tool sees a real ~/.claude.
@@ -28,6 +33,7 @@ cd "$(git rev-parse --show-toplevel)"
 SIZE_MB=${SIZE_MB:-300}
 RUNS=${RUNS:-7}
 SHAPES=${SHAPES:-default dense}
+LARGE_MB=${LARGE_MB:-1024}
 BIN=${BIN:-build/bin/aimonitor}
 OUT=bench/out/tokens
 CC_DIR=.cache/ccusage
@@ -161,3 +167,27 @@ BYTES=$(du -sb "$CORPUS" | cut -f1)
 	echo "totals: $(cat "$S/compare.txt")"
 } | tee -a "$OUT/result.txt"
 done
+
+# --- a first scan of a large history ----------------------------------------
+if [ "$LARGE_MB" -gt 0 ]; then
+	CORPUS=$OUT/corpus-large-${LARGE_MB}mb
+	if [ ! -f "$CORPUS/.complete" ]; then
+		log "generating a ${LARGE_MB} MB dense corpus in $CORPUS"
+		"$OUT/gen" -out "$CORPUS" -size $((LARGE_MB << 20)) -files $((170 * LARGE_MB / 300)) -spread 0.5 -density 153 \
+			-tool-share 0.45 -subagents 0.001 >"$CORPUS.shape"
+		touch "$CORPUS/.complete"
+	fi
+	export CLAUDE_CONFIG_DIR="$PWD/$CORPUS"
+	find "$CORPUS" -name '*.jsonl' -exec cat {} + >/dev/null
+	rm -rf "$DATA"
+	log "large: a first scan"
+	/usr/bin/time -f '%e %M' -o "$OUT/large.time" "$PWD/$BIN" tokens --json --tz UTC >/dev/null
+	read -r LSEC LRSS <"$OUT/large.time"
+	/usr/bin/time -f '%e %M' -o "$OUT/large-warm.time" "$PWD/$BIN" tokens --json --tz UTC >/dev/null
+	read -r WSEC WRSS <"$OUT/large-warm.time"
+	{
+		echo
+		echo "first scan of a large history: $(du -sm "$CORPUS" | cut -f1) MB, $(cat "$CORPUS.shape")"
+		echo "  cold: ${LSEC} s, peak RSS $(mb "$LRSS") MB; warm after it: ${WSEC} s, peak RSS $(mb "$WRSS") MB (bound: 100 MB)"
+	} | tee -a "$OUT/result.txt"
+fi
