@@ -101,6 +101,8 @@ test-frontend: $(NPM_STAMP) $(BINDINGS)
 
 test-e2e: build
 	@AIMONITOR_REQUIRE_KEYRING=1 go test -count=1 -tags e2e -timeout 15m ./e2e/...
+	@AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 AIMONITOR_TEST_BINARY=$(abspath $(BIN)) \
+		go test -count=1 -timeout 15m ./hardening/headless/
 
 test: setup vet test-go check test-frontend test-e2e package-test fuzz-short ## every test: vet, go test -race, svelte-check, vitest, end-to-end
 	@echo "make test: all green"

@@ -26,6 +26,9 @@ func TestHeadlessFlow(t *testing.T) {
 }
 
 func flow(t *testing.T, source string) {
+	if source != "unlock" {
+		slowUnderRace(t)
+	}
 	m := newMachine(t, world.Options{Headless: true, FilePassphrase: passphrase})
 	labels, creds := m.w.NewAccounts(2)
 

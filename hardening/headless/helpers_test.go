@@ -26,6 +26,17 @@ const BinaryEnv = "AIMONITOR_TEST_BINARY"
 
 const passphrase = "server passphrase 42"
 
+// slowUnderRace skips a test whose every aimonitor process derives the file
+// keyring's key from the passphrase (Argon2id, 64 MiB) when the processes are
+// this race-instrumented test binary: that is several times slower, and
+// `make test-e2e` runs these tests against the built binary anyway.
+func slowUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled && os.Getenv(BinaryEnv) == "" {
+		t.Skip("under -race this runs in make test-e2e instead, against the built binary (" + BinaryEnv + ")")
+	}
+}
+
 // machine is one headless world plus the way its commands are run.
 type machine struct {
 	t      *testing.T

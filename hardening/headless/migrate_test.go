@@ -18,6 +18,7 @@ import (
 // TestMigrateBothWays moves the saved logins from a real gnome-keyring to
 // the file keyring and back, switching between them after each move.
 func TestMigrateBothWays(t *testing.T) {
+	slowUnderRace(t)
 	m := newMachine(t, world.Options{})
 	labels, creds := m.w.NewAccounts(2)
 	ss := m.w.Keyring() // the gnome-keyring on the world's private bus
