@@ -72,6 +72,9 @@ type app struct {
 	debug bool
 	// untilStopped: the running command is one of runsUntilStopped.
 	untilStopped bool
+	noColor      bool // --no-color
+	// isTerminal replaces the terminal check of stdout (tests).
+	isTerminal func(io.Writer) bool
 	// started: cobra accepted the command line and the command runs; an
 	// error before that is a usage error.
 	started bool
@@ -223,6 +226,7 @@ Run it without arguments to open the widget.`,
 	root.SetFlagErrorFunc(flagError)
 	root.Long += "\n\n" + exitCodesHelp // in --help and the man page
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")
+	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "no colour, even on a terminal (so does the NO_COLOR variable)")
 	root.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
 	// One line per command file (cmd_<name>.go); cobra sorts them in help.
 	root.AddCommand(

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 )
@@ -73,7 +72,7 @@ func (a *app) configCommand() *cobra.Command {
 			if listJSON {
 				return a.printJSON(map[string]any{"path": svc.Paths.ConfigFile, "settings": fields})
 			}
-			tw := tabwriter.NewWriter(a.deps.Stdout, 0, 4, 2, ' ', 0)
+			tw := newTable(a.deps.Stdout, 0)
 			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
 			for _, f := range fields {
 				fmt.Fprintf(tw, "%s\t%v\t%s\n", f.Key, f.Value, f.Source)

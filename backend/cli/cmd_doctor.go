@@ -30,7 +30,7 @@ a test item). The exit status is 1 when any check fails.`,
 				a.printDoctor(rep)
 			}
 			if n := rep.Count(doctor.Fail); n > 0 {
-				return &ExitError{Code: 1, Err: fmt.Errorf("doctor found %d problem(s); see the FAIL lines and their fixes", n)}
+				return &ExitError{Code: 1, Err: fmt.Errorf("doctor found %s; see the FAIL lines and their fixes", plural(n, "problem", "problems"))}
 			}
 			return nil
 		},
@@ -41,10 +41,11 @@ a test item). The exit status is 1 when any check fails.`,
 
 func (a *app) printDoctor(rep *doctor.Report) {
 	for _, c := range rep.Checks {
-		a.printf("%-4s  %-11s  %s\n", strings.ToUpper(string(c.Status)), c.Area, c.Detail)
+		status := fmt.Sprintf("%-4s", strings.ToUpper(string(c.Status)))
+		a.printf("%s  %-11s  %s\n", a.paint(map[doctor.Status]string{doctor.OK: green, doctor.Warn: yellow, doctor.Fail: red}[c.Status], status), c.Area, c.Detail)
 		if c.Fix != "" {
 			a.printf("%-4s  %-11s  fix: %s\n", "", "", c.Fix)
 		}
 	}
-	a.printf("\n%d ok, %d warnings, %d failures\n", rep.Count(doctor.OK), rep.Count(doctor.Warn), rep.Count(doctor.Fail))
+	a.printf("\n%d ok, %s, %s\n", rep.Count(doctor.OK), plural(rep.Count(doctor.Warn), "warning", "warnings"), plural(rep.Count(doctor.Fail), "failure", "failures"))
 }

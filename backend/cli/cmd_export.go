@@ -80,9 +80,9 @@ safe as a password: anyone with it and the passphrase can use those accounts.`,
 			if toStdout {
 				where = "the backup to stdout"
 			}
-			say("wrote %s: %d settings, %d accounts", where, rep.Settings, rep.Accounts)
+			say("wrote %s: %s, %s", where, plural(rep.Settings, "setting", "settings"), plural(rep.Accounts, "account", "accounts"))
 			if withTokens {
-				say(", %d logins (encrypted)\n", rep.Logins)
+				say(", %s (encrypted)\n", plural(rep.Logins, "login", "logins"))
 			} else {
 				say(", no logins (add --include-tokens to carry them, encrypted)\n")
 			}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,8 +86,8 @@ func (a *app) printTable(doc ListOutput) error {
 	if len(doc.Accounts) == 0 {
 		fmt.Fprintln(a.deps.Stdout, "No accounts yet. Save Claude Code's current login with: aimonitor add --adopt-current --label NAME")
 	} else {
-		tw := tabwriter.NewWriter(a.deps.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "\tLABEL\tEMAIL\tORGANIZATION\tPLAN\tSTATUS")
+		tw := newTable(a.deps.Stdout, 0)
+		fmt.Fprintln(tw, "\tACCOUNT\tEMAIL\tORGANIZATION\tPLAN\tSTATUS")
 		for _, it := range doc.Accounts {
 			mark, status := "", "ok"
 			if it.Active {
@@ -96,7 +95,7 @@ func (a *app) printTable(doc ListOutput) error {
 			}
 			switch {
 			case it.NeedsRelogin:
-				status = "needs a new login"
+				status = a.paint(red, "needs a new login")
 			case it.CooldownUntil != nil && it.CooldownUntil.After(time.Now()):
 				status = "cooling down until " + it.CooldownUntil.Local().Format("15:04")
 			}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +39,7 @@ func (a *app) logCommand() *cobra.Command {
 				fmt.Fprintln(a.deps.Stdout, "No switches yet.")
 				return nil
 			}
-			tw := tabwriter.NewWriter(a.deps.Stdout, 0, 0, 2, ' ', 0)
+			tw := newTable(a.deps.Stdout, 0)
 			fmt.Fprintln(tw, "WHEN\tFROM\tTO\tTRIGGER\tRESULT\tREASON")
 			for _, e := range entries {
 				result := "ok"

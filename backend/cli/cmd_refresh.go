@@ -165,6 +165,9 @@ func (a *app) printRefresh(ctx context.Context, e *usageEnv, results []usage.Res
 		}
 	}
 	if failed > 0 {
+		if len(out) == 1 {
+			return errors.New("the account could not be refreshed")
+		}
 		return fmt.Errorf("%d of %d accounts could not be refreshed", failed, len(out))
 	}
 	if fetched == 0 {

@@ -114,7 +114,7 @@ func location(tz string) (*time.Location, error) {
 }
 
 func printTokens(w io.Writer, rep tokens.Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := newTable(w, tabwriter.AlignRight)
 	head := map[string]string{tokens.ByDay: "Date", tokens.ByModel: "Model", tokens.ByProject: "Project", tokens.ByAccount: "Account"}[rep.By]
 	fmt.Fprintf(tw, "%s\tInput\tOutput\tCache write\tCache read\tTotal\tCost (USD)\t\n", head)
 	line := func(key string, t tokens.Totals) {
@@ -129,7 +129,7 @@ func printTokens(w io.Writer, rep tokens.Report) error {
 		return err
 	}
 	if len(rep.Totals.UnpricedModels) > 0 {
-		fmt.Fprintf(w, "\nNot priced (no rate known): %s\n", strings.Join(rep.Totals.UnpricedModels, ", "))
+		fmt.Fprintf(w, "\n* Part of this cost is missing: no rate is known for %s (their tokens are counted, their cost is not).\n", strings.Join(rep.Totals.UnpricedModels, ", "))
 	}
 	zone := rep.TimeZone
 	if zone == "Local" {

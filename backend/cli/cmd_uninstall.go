@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"github.com/spf13/cobra"
 
 	"github.com/aimonitor/aimonitor/backend/uninstall"
@@ -64,15 +65,23 @@ func (a *app) printPlan(p *uninstall.Plan) {
 	}
 	switch {
 	case p.Purge && len(p.Logins) > 0:
-		a.printf("\n!!! --purge: THE SAVED LOGINS OF %d ACCOUNTS WILL BE DELETED FROM THE KEYRING !!!\n", len(p.Logins))
+		if len(p.Logins) == 1 {
+			a.printf("\n!!! --purge: THE SAVED LOGIN OF 1 ACCOUNT WILL BE DELETED FROM THE KEYRING !!!\n")
+		} else {
+			a.printf("\n!!! --purge: THE SAVED LOGINS OF %d ACCOUNTS WILL BE DELETED FROM THE KEYRING !!!\n", len(p.Logins))
+		}
 		for _, l := range p.Logins {
 			a.printf("  %s (%s)\n", l.Label, l.Email)
 		}
 		a.printf("Those logins cannot be recovered. To use these accounts again, log in to each one\n" +
 			"again with Claude Code (/login) and add it to aimonitor again, or import a backup.\n")
 	case len(p.Logins) > 0:
-		a.printf("\nThe saved logins of %d accounts stay in the keyring (items named \"aimonitor: Claude login of …\");\n"+
-			"use --purge to delete them too.\n", len(p.Logins))
+		what := fmt.Sprintf("logins of %d accounts stay", len(p.Logins))
+		if len(p.Logins) == 1 {
+			what = "login of 1 account stays"
+		}
+		a.printf("\nThe saved %s in the keyring (items named \"aimonitor: Claude login of …\");\n"+
+			"use --purge to delete them too.\n", what)
 	}
 	a.printf("Claude Code's own login is not touched: it stays logged in as it is.\n")
 }

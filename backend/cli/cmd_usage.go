@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,7 +47,8 @@ the stored numbers. It never asks Anthropic itself: use refresh for that.`,
 			if asJSON {
 				return a.printJSON(newUsageOutput(doc, now))
 			}
-			return a.printUsage(doc, now)
+			cfg := s.Config()
+			return a.printUsage(doc, now, cfg.Notify.WarnPct, cfg.Notify.CritPct)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (see docs/cli.md)")
@@ -99,23 +99,74 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-func (a *app) printUsage(doc *daemon.Document, now time.Time) error {
+// printUsage prints the table; a window at warn % or more is yellow, at
+// crit % or more red (on a terminal). The per-model and extra-usage
+// columns appear when an account has them.
+func (a *app) printUsage(doc *daemon.Document, now time.Time, warn, crit int) error {
 	if len(doc.Accounts) == 0 {
 		fmt.Fprintln(a.deps.Stdout, "No accounts yet. Save Claude Code's current login with: aimonitor add --adopt-current --label NAME")
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.deps.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\tACCOUNT\t5-HOUR\t7-DAY\tBURN 5H\tFULL AT\tFETCHED\tNOTE")
+	var opus, sonnet, extra bool
+	for _, acc := range doc.Accounts {
+		if u := acc.Usage; u != nil {
+			opus = opus || u.SevenDayOpus != nil
+			sonnet = sonnet || u.SevenDaySonnet != nil
+			extra = extra || u.ExtraUsage != nil && u.ExtraUsage.IsEnabled
+		}
+	}
+	win := func(w *usage.ListWindow) string {
+		code := ""
+		switch {
+		case w != nil && w.Utilization >= float64(crit):
+			code = red
+		case w != nil && w.Utilization >= float64(warn):
+			code = yellow
+		}
+		return a.cell(code, windowText(w, now))
+	}
+	tw := newTable(a.deps.Stdout, 0)
+	head := "\tACCOUNT\t" + a.cell("", "5-HOUR") + "\t" + a.cell("", "7-DAY")
+	if opus {
+		head += "\t" + a.cell("", "7-DAY OPUS")
+	}
+	if sonnet {
+		head += "\t" + a.cell("", "7-DAY SONNET")
+	}
+	if extra {
+		head += "\tEXTRA USAGE"
+	}
+	fmt.Fprintln(tw, head+"\tBURN 5H\tFULL AT\tFETCHED\tNOTE")
 	for _, acc := range doc.Accounts {
 		mark := ""
 		if acc.Active {
 			mark = "*"
 		}
-		five, seven, burn, full, fetched := "—", "—", "—", "—", "never"
+		five, seven, burn, full, fetched := win(nil), win(nil), "—", "—", "never"
+		models, extraText := "", ""
 		if u := acc.Usage; u != nil {
-			five, seven, fetched = windowText(u.FiveHour, now), windowText(u.SevenDay, now), words.Ago(now, u.FetchedAt)
+			five, seven, fetched = win(u.FiveHour), win(u.SevenDay), words.Ago(now, u.FetchedAt)
 			if u.PredictedExhaustedAt != nil {
 				full = when(now, *u.PredictedExhaustedAt)
+			}
+			if opus {
+				models += "\t" + win(u.SevenDayOpus)
+			}
+			if sonnet {
+				models += "\t" + win(u.SevenDaySonnet)
+			}
+			if extra {
+				extraText = "\t" + extraUsageText(u)
+			}
+		} else {
+			if opus {
+				models += "\t" + win(nil)
+			}
+			if sonnet {
+				models += "\t" + win(nil)
+			}
+			if extra {
+				extraText = "\t—"
 			}
 		}
 		if p, ok := acc.Predictions[usage.FiveHour]; ok && p.Samples >= 2 {
@@ -130,7 +181,7 @@ func (a *app) printUsage(doc *daemon.Document, now time.Time) error {
 		} else if acc.LastError != "" {
 			notes = append(notes, "last check failed")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, acc.Label, five, seven, burn, full, fetched, strings.Join(notes, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s%s\t%s\t%s\t%s\t%s\n", mark, acc.Label, five, seven, models, extraText, burn, full, fetched, strings.Join(notes, "; "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -155,4 +206,20 @@ func (a *app) printUsage(doc *daemon.Document, now time.Time) error {
 		a.eprintf("\nNothing is polling right now: start `aimonitor daemon` or the widget; `aimonitor refresh` asks once.\n")
 	}
 	return nil
+}
+
+// extraUsageText is the extra (pay-as-you-go) usage of a plan that has it
+// turned on: "12 % of 50.00 USD", or "on" when Anthropic gave no numbers.
+func extraUsageText(u *usage.ListUsage) string {
+	e := u.ExtraUsage
+	if e == nil || !e.IsEnabled {
+		return "—"
+	}
+	switch {
+	case e.UsedCredits != nil && e.MonthlyLimit != nil:
+		return fmt.Sprintf("%.2f of %.2f %s", *e.UsedCredits, *e.MonthlyLimit, e.Currency)
+	case e.Utilization != nil:
+		return fmt.Sprintf("%.0f %%", *e.Utilization)
+	}
+	return "on"
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -176,5 +177,39 @@ func TestNormalizeJSON(t *testing.T) {
 	want := "{\n  \"f\": 0.875,\n  \"n\": 42,\n  \"s\": \"\\u003cb\\u003e\",\n  \"t\": null,\n  \"u\": 73.1276\n}\n"
 	if out.String() != want {
 		t.Fatalf("%q, want %q", out.String(), want)
+	}
+}
+
+// Colour only on a terminal, and never with NO_COLOR or --no-color; the
+// coloured table keeps its columns aligned.
+func TestColour(t *testing.T) {
+	runWith := func(env []string, terminal bool, args ...string) string {
+		var out, errb bytes.Buffer
+		a := &app{deps: Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: env},
+			isTerminal: func(io.Writer) bool { return terminal }}
+		a.run(context.Background(), args)
+		return out.String()
+	}
+	env := sandboxEnv(t)
+	a := &app{deps: Deps{Environ: env}, isTerminal: func(io.Writer) bool { return true }}
+	if got := a.paint(red, "FAIL"); got != "\x1b[31mFAIL\x1b[0m" {
+		t.Fatalf("paint on a terminal: %q", got)
+	}
+	a.deps.Environ = append(env, "NO_COLOR=1")
+	if got := a.paint(red, "FAIL"); got != "FAIL" {
+		t.Fatalf("NO_COLOR: %q", got)
+	}
+	a.deps.Environ, a.noColor = env, true
+	if got := a.paint(red, "FAIL"); got != "FAIL" {
+		t.Fatalf("--no-color: %q", got)
+	}
+	// doctor through the command: colour on a terminal, none with --no-color.
+	if out := runWith(env, true, "doctor"); !strings.Contains(out, "\x1b[") {
+		t.Errorf("doctor on a terminal has no colour:\n%s", out)
+	}
+	for _, args := range [][]string{{"doctor", "--no-color"}, {"doctor"}} {
+		if out := runWith(env, len(args) == 2, args...); strings.Contains(out, "\x1b[") {
+			t.Errorf("%v: colour where there should be none:\n%q", args, out)
+		}
 	}
 }

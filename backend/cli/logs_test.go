@@ -37,7 +37,7 @@ func TestFailingRefreshPrintsOnlyItsError(t *testing.T) {
 	env := m.with("AIMONITOR_API_BASE=http://" + closed)
 
 	r := run(t, env, "refresh", "work")
-	if r.code != 1 || r.stderr != "aimonitor: 1 of 1 accounts could not be refreshed\n" {
+	if r.code != 1 || r.stderr != "aimonitor: the account could not be refreshed\n" {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 	if want := "work: failed: anthropic usage: could not reach " + closed + ": the connection was refused — check your network or firewall"; !strings.HasPrefix(r.stdout, want) {
@@ -54,7 +54,7 @@ func TestFailingRefreshPrintsOnlyItsError(t *testing.T) {
 	r = run(t, env, "refresh", "home", "--debug")
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	if r.code != 1 || len(lines) < 2 || !strings.Contains(r.stderr, `level=INFO msg="usage: request failed" account=home`) ||
-		lines[len(lines)-1] != "aimonitor: 1 of 1 accounts could not be refreshed" {
+		lines[len(lines)-1] != "aimonitor: the account could not be refreshed" {
 		t.Fatalf("--debug: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }

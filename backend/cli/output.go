@@ -6,15 +6,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/agnivade/levenshtein"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/aimonitor/aimonitor/backend/accounts"
 	"github.com/aimonitor/aimonitor/backend/logging"
@@ -308,4 +312,81 @@ type AccountRef struct {
 
 func refOf(acc *accounts.Account) AccountRef {
 	return AccountRef{Label: acc.Label, Email: acc.Email, Organization: acc.OrgName, Subscription: acc.Subscription}
+}
+
+// newTable is the tabwriter every table uses, writing to w; its lines lose
+// the blanks an empty last column would leave.
+func newTable(w io.Writer, flags uint) *tabwriter.Writer {
+	return tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 2, ' ', flags)
+}
+
+// trimWriter drops the spaces that end a line.
+type trimWriter struct {
+	w       io.Writer
+	pending []byte
+}
+
+func (t *trimWriter) Write(p []byte) (int, error) {
+	t.pending = append(t.pending, p...)
+	for {
+		i := bytes.IndexByte(t.pending, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := bytes.TrimRight(t.pending[:i], " ")
+		if _, err := t.w.Write(append(line, '\n')); err != nil {
+			return 0, err
+		}
+		t.pending = t.pending[i+1:]
+	}
+}
+
+// plural is "1 account", "2 accounts".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Colour: only on a terminal, never with NO_COLOR set (https://no-color.org)
+// or --no-color.
+const (
+	green  = "32"
+	yellow = "33"
+	red    = "31"
+	bold   = "1"
+)
+
+// colorOn reports whether stdout gets colour.
+func (a *app) colorOn() bool {
+	if a.noColor || lookup(a.deps.Environ, "NO_COLOR") != "" {
+		return false
+	}
+	if a.isTerminal != nil {
+		return a.isTerminal(a.deps.Stdout)
+	}
+	f, ok := a.deps.Stdout.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// paint wraps s in an SGR colour when colour is on.
+func (a *app) paint(code, s string) string {
+	if code == "" || !a.colorOn() {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// cell is paint for a table cell: with colour on, every cell of a column
+// carries an escape of the same length (39 is the default colour), so the
+// columns stay aligned.
+func (a *app) cell(code, s string) string {
+	if !a.colorOn() {
+		return s
+	}
+	if code == "" {
+		code = "39"
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }

@@ -159,7 +159,7 @@ func TestPassphrasePrompt(t *testing.T) {
 	done, out := tm.run(m.env, "config", "export", "--out", file, "--include-tokens")
 	tm.typeAfter("Passphrase for the logins", 2, secret)
 	tm.typeAfter("The same passphrase again", 2, secret)
-	if r := <-done; r.code != 0 || !strings.Contains(out.String(), "1 logins (encrypted)") {
+	if r := <-done; r.code != 0 || !strings.Contains(out.String(), "1 login (encrypted)") {
 		t.Fatalf("export: exit %d, screen %q", r.code, tm.shown())
 	}
 

@@ -38,7 +38,7 @@ func TestUninstallCommand(t *testing.T) {
 
 	// Without a terminal and without --yes: the loud warning, then nothing.
 	r := run(t, m.env, "uninstall", "--purge")
-	if r.code != 1 || !strings.Contains(r.stdout, "THE SAVED LOGINS OF 1 ACCOUNTS WILL BE DELETED") ||
+	if r.code != 1 || !strings.Contains(r.stdout, "THE SAVED LOGIN OF 1 ACCOUNT WILL BE DELETED") ||
 		!strings.Contains(r.stdout, "must be added again") && !strings.Contains(r.stdout, "add it to aimonitor again") ||
 		!strings.Contains(r.stderr, "nothing was removed") {
 		t.Fatalf("unconfirmed purge: %+v", r)
