@@ -125,11 +125,6 @@ func (m *Manager) hasPending() bool {
 	return err == nil && len(entries) > 0
 }
 
-func (m *Manager) hasPendingFor(a *Account) bool {
-	_, err := os.Stat(m.pendingPath(a.KeyringRef))
-	return err == nil
-}
-
 // settlePending saves every pending login the keyring now takes. The caller
 // holds the account lock.
 func (m *Manager) settlePending(ctx context.Context) {

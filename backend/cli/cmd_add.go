@@ -62,12 +62,12 @@ func (a *app) addCommand() *cobra.Command {
 			acc, err = m.CaptureNewLogin(ctx, label, timeout, func(ev accounts.CaptureEvent) {
 				switch ev.State {
 				case accounts.CaptureWaiting:
-					fmt.Fprintf(a.deps.Stderr, "%s\nWaiting until %s (Ctrl-C to stop)…\n", ev.Message, ev.Deadline.Local().Format("15:04:05"))
+					a.eprintf("%s\nWaiting until %s (Ctrl-C to stop)…\n", ev.Message, ev.Deadline.Local().Format("15:04:05"))
 				case accounts.CaptureDone, accounts.CaptureFailed:
 					// The returned error says it; printing it here too
 					// would show it twice.
 				default:
-					fmt.Fprintln(a.deps.Stderr, ev.Message)
+					a.eprintf("%s\n", ev.Message)
 				}
 			})
 			if err != nil {

@@ -87,7 +87,7 @@ safe as a password: anyone with it and the passphrase can use those accounts.`,
 				say(", no logins (add --include-tokens to carry them, encrypted)\n")
 			}
 			for _, l := range rep.Missing {
-				fmt.Fprintf(a.deps.Stderr, "warning: the saved login of %q is missing from the keyring, so the backup holds none for it\n", l)
+				a.eprintf("warning: the saved login of %q is missing from the keyring, so the backup holds none for it\n", l)
 			}
 			return nil
 		},

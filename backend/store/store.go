@@ -60,7 +60,7 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	}
 	pinAllocatorPages()
 	pool, err := sqlitex.NewPool(file, sqlitex.PoolOptions{
-		Flags:       sqlite.OpenReadWrite | sqlite.OpenCreate | sqlite.OpenWAL | sqlite.OpenNoMutex,
+		Flags:       sqlite.OpenReadWrite | sqlite.OpenCreate | sqlite.OpenWAL, // no-mutex is implied
 		PoolSize:    4,
 		PrepareConn: prepareConn,
 	})

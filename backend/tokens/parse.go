@@ -64,7 +64,7 @@ var usageMarker = []byte(`"usage":{`)
 // advisor iteration. Which lines count, and how, follows ccusage 20.0.24,
 // checked against its binary (see docs/performance.md, "Counting rules").
 func ParseLine(dst []Entry, line []byte) []Entry {
-	if bytes.Index(line, usageMarker) < 0 {
+	if !bytes.Contains(line, usageMarker) {
 		return dst
 	}
 	return parseLine(dst, line)

@@ -44,10 +44,11 @@ type kind string
 type sample struct {
 	inner
 	*Shadow
-	Plain    string
-	Named    float64           `json:"named"`
-	Skipped  string            `json:"-"`
-	hidden   string            //nolint:unused // unexported fields are not in JSON
+	Plain   string
+	Named   float64 `json:"named"`
+	Skipped string  `json:"-"`
+	//lint:ignore U1000 never set: it is here to show unexported fields are not in JSON
+	hidden   string
 	Maybe    *time.Time        `json:"maybe,omitempty"`
 	List     []inner           `json:"list"`
 	Ptrs     []*int            `json:"ptrs"`

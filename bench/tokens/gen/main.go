@@ -293,10 +293,8 @@ type sessionCtx struct {
 	cwd, sessionID, version, branch string
 	sidechain                       bool
 	agentID                         string
-	parent                          string
 	ts                              time.Time
 	w                               *bufio.Writer
-	n                               int64
 	replayable                      *[][]byte
 }
 
