@@ -56,10 +56,8 @@ func TestBadPassphraseOrStore(t *testing.T) {
 			m.t = t
 			// Afterwards the good store goes back, whatever happened.
 			t.Cleanup(func() { _ = os.WriteFile(store, original, 0o600) })
-			content := original
 			if c.store != nil {
-				content = c.store(append([]byte(nil), original...))
-				if err := os.WriteFile(store, content, 0o600); err != nil {
+				if err := os.WriteFile(store, c.store(append([]byte(nil), original...)), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
