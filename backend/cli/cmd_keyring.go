@@ -233,14 +233,14 @@ using the keyring they started with.`,
 			}
 			a.printf("Moved %d saved logins from %s to %s; keyring.backend is now %s.\n", len(rep.Moved), from, to, to)
 			for _, l := range rep.Missing {
-				a.printf("  %s: its saved login was in neither keyring; add it again (aimonitor doctor says how)\n", l)
+				a.eprintf("aimonitor: warning: %s: its saved login was in neither keyring; add it again (aimonitor doctor says how)\n", l)
 			}
 			for _, l := range rep.Leftovers {
-				a.printf("  %s: the old copy in %s could not be deleted; remove it with your keyring app\n", l, from)
+				a.eprintf("aimonitor: warning: %s: the old copy in %s could not be deleted; remove it with your keyring app\n", l, from)
 			}
 			if unit, err := svc.DaemonUnit(""); err == nil {
 				if st, err := unit.Status(cmd.Context()); err == nil && st.Installed {
-					a.printf("The daemon's service names the old backend: run `aimonitor service install` again.\n")
+					a.eprintf("note: the daemon's service names the old backend: run `aimonitor service install` again\n")
 				}
 			}
 			return nil

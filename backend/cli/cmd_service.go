@@ -55,17 +55,17 @@ AIMONITOR_KEYRING_PASSPHRASE_FILE), or else uses the key ` + "`aimonitor keyring
 					hasFile = hasFile || len(kv) > len(filekeyring.PassphraseFileEnv) && kv[:len(filekeyring.PassphraseFileEnv)+1] == filekeyring.PassphraseFileEnv+"="
 				}
 				if !hasFile {
-					a.printf("Note: the daemon opens the file keyring with the key `aimonitor keyring unlock` keeps (for keyring.unlock_timeout_min); for restarts nobody attends, use --passphrase-file FILE.\n")
+					a.eprintf("note: the daemon opens the file keyring with the key `aimonitor keyring unlock` keeps (for keyring.unlock_timeout_min); for restarts nobody attends, use --passphrase-file FILE.\n")
 				}
 				if svc.Getenv(filekeyring.PassphraseEnv) != "" {
-					a.printf("Note: %s is not copied into the unit (it would be a passphrase on disk in plain text).\n", filekeyring.PassphraseEnv)
+					a.eprintf("note: %s is not copied into the unit (it would be a passphrase on disk in plain text).\n", filekeyring.PassphraseEnv)
 				}
 			}
 			for _, n := range rep.Notes {
-				a.printf("Note: %s\n", n)
+				a.eprintf("note: %s\n", n)
 			}
 			if c := svc.Config(); c.Autostart && c.AutostartRun == "daemon" {
-				a.printf("Note: autostart also starts a daemon at desktop login; only one polls at a time, but you may turn it off: aimonitor config set autostart false\n")
+				a.eprintf("note: autostart also starts a daemon at desktop login; only one polls at a time, but you may turn it off: aimonitor config set autostart false\n")
 			}
 			return nil
 		},
@@ -131,7 +131,7 @@ func (a *app) serviceStatusCommand() *cobra.Command {
 			}
 			a.printf("installed: %s\nenabled:   %s\nrunning:   %s\n", st.Path, st.Enabled, st.Active)
 			if !st.Current {
-				a.printf("note: the unit differs from what install would write now (another program path or keyring backend): run aimonitor service install again\n")
+				a.eprintf("note: the unit differs from what install would write now (another program path or keyring backend): run aimonitor service install again\n")
 			}
 			return nil
 		},
