@@ -79,6 +79,9 @@ type app struct {
 	// error before that is a usage error.
 	started bool
 	svc     *service.Service
+	// ownStdio: Run was left the process's own stdout, so this is the
+	// process itself (not a test) and it exits when the command returns.
+	ownStdio bool
 
 	// Tests substitute these (nil means the real thing).
 	newService func(service.Options) (*service.Service, error)
@@ -123,6 +126,7 @@ func (a *app) service() (*service.Service, error) {
 
 // Run executes args (without the program name) and returns the exit code.
 func Run(ctx context.Context, args []string, d Deps) int {
+	ownStdio := d.Stdout == nil
 	if d.Stdin == nil {
 		d.Stdin = os.Stdin
 	}
@@ -135,7 +139,7 @@ func Run(ctx context.Context, args []string, d Deps) int {
 	if d.Environ == nil {
 		d.Environ = os.Environ()
 	}
-	return (&app{deps: d}).run(ctx, args)
+	return (&app{deps: d, ownStdio: ownStdio}).run(ctx, args)
 }
 
 // run is Run once Deps are complete; tests call it on an app with

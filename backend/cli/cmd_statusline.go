@@ -14,7 +14,7 @@ import (
 // every update of its prompt. It builds no service (no keyring, no log
 // file, no migrations): it reads the database read-only and prints one line.
 func (a *app) statuslineCommand() *cobra.Command {
-	var install, uninstall, force, noColor bool
+	var install, uninstall, force bool
 	cmd := &cobra.Command{
 		Use:   "statusline",
 		Short: "Print one line for Claude Code's status line: account, limits, next swap",
@@ -33,7 +33,8 @@ every other setting kept); --uninstall removes it again.`,
 				return a.statuslineInstall(install, force)
 			}
 			line := statusline.Line(cmd.Context(), statusline.Options{
-				Stdin: a.deps.Stdin, Environ: a.deps.Environ, GOOS: runtime.GOOS, Now: time.Now(), NoColor: noColor,
+				Stdin: a.deps.Stdin, Environ: a.deps.Environ, GOOS: runtime.GOOS, Now: time.Now(), NoColor: a.noColor, // the global --no-color; NO_COLOR is checked there too
+				Exiting: a.ownStdio,
 			})
 			fmt.Fprintln(a.deps.Stdout, line)
 			return nil
@@ -42,7 +43,6 @@ every other setting kept); --uninstall removes it again.`,
 	cmd.Flags().BoolVar(&install, "install", false, "make Claude Code show this line (edits statusLine in its settings.json)")
 	cmd.Flags().BoolVar(&uninstall, "uninstall", false, "stop Claude Code showing this line (puts back what --force replaced)")
 	cmd.Flags().BoolVar(&force, "force", false, "with --install: replace another status line command (kept, for --uninstall)")
-	cmd.Flags().BoolVar(&noColor, "no-color", false, "print without colours (so does NO_COLOR)")
 	cmd.MarkFlagsMutuallyExclusive("install", "uninstall")
 	return cmd
 }

@@ -31,6 +31,8 @@ type Options struct {
 	StdinWait time.Duration
 	// Deadline bounds the whole run.
 	Deadline time.Duration
+	// Exiting: the process ends after printing (the CLI); see Source.Exiting.
+	Exiting bool
 }
 
 // Line returns the status line (without a newline). It never fails.
@@ -60,7 +62,7 @@ func Line(ctx context.Context, o Options) string {
 		st.Color = false
 	}
 	claude, _ := claudecode.EnvFrom(env, o.GOOS)
-	snap, err := Load(ctx, Source{DBFile: p.DBFile, Claude: claude, WithTokens: wantsTokens(st.Format)}, o.Now)
+	snap, err := Load(ctx, Source{DBFile: p.DBFile, Claude: claude, WithTokens: wantsTokens(st.Format), Exiting: o.Exiting}, o.Now)
 	if err != nil {
 		return short(err)
 	}

@@ -21,13 +21,13 @@ var now = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 
 // world is a temp HOME with aimonitor's database and Claude Code's files.
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	home    string
 	environ []string
 	db      *store.Store
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	home := t.TempDir()
 	return &world{t: t, home: home, environ: []string{"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "cfg"),

@@ -90,7 +90,8 @@ T=("$OUT/timeit" -stdin "$OUT/session.json")
 	echo "aimonitor: $BIN ($(file -b "$BIN" | cut -d, -f1-2 | sed 's/ELF 64-bit LSB //'); $(file -b "$BIN" | grep -o 'statically linked\|dynamically linked'))"
 	echo "data: $SAMPLES usage samples of 5 accounts, $MESSAGES ledger messages from a $CORPUS_MB MB corpus; database $DB_MB MB"
 	echo "runs: $RUNS (ccusage cold: $COLD_RUNS); wall medians"
-	printf '%-34s %8s %8s %8s %8s  %s\n' "" "ms" "min" "max" "RSS MB" "line"
+	printf '%-34s %8s %8s %8s %8s %8s  %s\n' "" "wall ms" "min" "max" "CPU ms" "RSS MB" "line"
+	"${T[@]}" -n "$RUNS" -label "/bin/true (spawn cost now)" /bin/true
 	"${T[@]}" -n 3 -label "(warm-up)" "$BIN" statusline >/dev/null
 	"${T[@]}" -n "$RUNS" -label "aimonitor statusline" "$BIN" statusline
 	AIMONITOR_STATUSLINE_FORMAT='{account} · {5h} · {7d} · {swap} · {tokens} · {cost}' \

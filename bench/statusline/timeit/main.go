@@ -1,5 +1,7 @@
 // Command timeit runs a command N times with a file on stdin and prints the
-// median, min and max wall time and the largest peak RSS (getrusage
+// median, min and max wall time, the median CPU time (user + system: what
+// the run itself cost, which a busy machine inflates less than the wall
+// time) and the largest peak RSS (getrusage
 // ru_maxrss of the child), without a shell or a timer process in the
 // measured span. An optional -before command runs, untimed, before each run
 // (to drop a cache).
@@ -34,7 +36,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	var walls []time.Duration
+	var walls, cpus []time.Duration
 	var maxRSS int64
 	var out []byte
 	for i := 0; i < *n; i++ {
@@ -55,13 +57,15 @@ func main() {
 			log.Fatalf("timeit: %v: %v", args, err)
 		}
 		walls = append(walls, wall)
+		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > maxRSS {
 			maxRSS = ru.Maxrss // KiB on Linux
 		}
 		out = stdout.Bytes()
 	}
 	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+	sort.Slice(cpus, func(i, j int) bool { return cpus[i] < cpus[j] })
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	line := bytes.TrimRight(bytes.SplitN(out, []byte("\n"), 2)[0], "\r")
-	fmt.Printf("%-34s %8.1f %8.1f %8.1f %8.1f  %s\n", *label, ms(walls[len(walls)/2]), ms(walls[0]), ms(walls[len(walls)-1]), float64(maxRSS)/1024, line)
+	fmt.Printf("%-34s %8.1f %8.1f %8.1f %8.1f %8.1f  %s\n", *label, ms(walls[len(walls)/2]), ms(walls[0]), ms(walls[len(walls)-1]), ms(cpus[len(cpus)/2]), float64(maxRSS)/1024, line)
 }
