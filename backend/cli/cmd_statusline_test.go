@@ -49,7 +49,7 @@ func TestStatuslineInstallUninstall(t *testing.T) {
 	}
 	var v struct {
 		StatusLine struct{ Command string } `json:"statusLine"`
-		Model      string                 `json:"model"`
+		Model      string                   `json:"model"`
 	}
 	data, _ := os.ReadFile(settings)
 	if err := json.Unmarshal(data, &v); err != nil {
