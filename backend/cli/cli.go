@@ -68,8 +68,12 @@ func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
 type app struct {
-	deps  Deps
-	debug bool
+	// lenient: the running command repairs settings (config get/set/list/
+	// path, uninstall), so a bad setting must not stop it (see
+	// repairService).
+	lenient bool
+	deps    Deps
+	debug   bool
 	// untilStopped: the running command is one of runsUntilStopped.
 	untilStopped bool
 	noColor      bool // --no-color
@@ -110,7 +114,7 @@ func (a *app) service() (*service.Service, error) {
 	if build == nil {
 		build = service.New
 	}
-	opts := service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug, OneShot: !a.untilStopped}
+	opts := service.Options{Environ: a.deps.Environ, Stderr: a.deps.Stderr, Debug: a.debug, OneShot: !a.untilStopped, LenientConfig: a.lenient}
 	// One-shot commands on a terminal may ask for the file keyring's
 	// passphrase; the daemon and the widget never ask.
 	if f, ok := a.deps.Stdin.(*os.File); ok && !a.untilStopped && filekeyring.IsTerminal(f) {
@@ -122,6 +126,25 @@ func (a *app) service() (*service.Service, error) {
 	}
 	a.svc = svc
 	return svc, nil
+}
+
+// repairService is the service for the commands that must work whatever
+// the settings hold: bad values fall back to their defaults, and each is
+// named on stderr with where it came from and the command that fixes it.
+func (a *app) repairService() (*service.Service, error) {
+	a.lenient = true
+	svc, err := a.service()
+	if err != nil {
+		return nil, err
+	}
+	a.warnConfigProblems(svc)
+	return svc, nil
+}
+
+func (a *app) warnConfigProblems(svc *service.Service) {
+	for _, p := range svc.ConfigProblems() {
+		a.eprintf("warning: %s\n", p)
+	}
 }
 
 // Run executes args (without the program name) and returns the exit code.

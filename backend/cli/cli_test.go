@@ -153,8 +153,12 @@ func TestBrokenConfigFileIsReported(t *testing.T) {
 	p := configPath(env)
 	os.MkdirAll(filepath.Dir(p), 0o700)
 	os.WriteFile(p, []byte("auto_swap: [oops\n"), 0o600)
+	// config list still works (it is how the user looks into it), and says so.
 	r := run(t, env, "config", "list")
-	if r.code == 0 || !strings.Contains(r.stderr, "not valid YAML") {
+	if r.code != 0 || !strings.Contains(r.stderr, "not valid YAML") {
+		t.Fatalf("%+v", r)
+	}
+	if r := run(t, env, "list"); r.code == 0 || !strings.Contains(r.stderr, "not valid YAML") {
 		t.Fatalf("%+v", r)
 	}
 }

@@ -17,7 +17,7 @@ func (a *app) configCommand() *cobra.Command {
 		Short: "Print the effective value of a setting",
 		Args:  namedArgs("setting KEY"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			svc, err := a.service()
+			svc, err := a.repairService()
 			if err != nil {
 				return err
 			}
@@ -39,6 +39,7 @@ func (a *app) configCommand() *cobra.Command {
 		Short: "Validate and save a setting",
 		Args:  namedArgs("setting KEY", "VALUE"),
 		RunE: func(_ *cobra.Command, args []string) error {
+			a.lenient = true // what is wrong may be the very key being fixed
 			svc, err := a.service()
 			if err != nil {
 				return err
@@ -49,6 +50,7 @@ func (a *app) configCommand() *cobra.Command {
 			}
 			v, _ := cfg.Get(args[0])
 			a.printf("%s = %v\n", args[0], v)
+			a.warnConfigProblems(svc) // what is still wrong, if anything
 			for _, f := range cfg.Fields() {
 				if f.Key == args[0] && f.Source == "env" {
 					a.eprintf("note: %s is set in the environment, which overrides the file\n", f.EnvVar)
@@ -64,7 +66,7 @@ func (a *app) configCommand() *cobra.Command {
 		Short: "List every setting with its value and where it comes from",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			svc, err := a.service()
+			svc, err := a.repairService()
 			if err != nil {
 				return err
 			}
@@ -88,7 +90,7 @@ func (a *app) configCommand() *cobra.Command {
 		Short: "Print where aimonitor keeps its config, data and logs",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			svc, err := a.service()
+			svc, err := a.repairService()
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ is never touched. The aimonitor program itself is not removed.
 It asks before removing anything; --yes skips the question (needed without a terminal).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service()
+			svc, err := a.repairService()
 			if err != nil {
 				return err
 			}

@@ -218,7 +218,21 @@ type Loaded struct {
 
 // Load reads the configuration: defaults, then the file at path (missing is
 // fine), then AIMONITOR_* variables from environ (os.Environ() in production).
+//
+// When something does not load, the error is a *ProblemsError naming each
+// bad key, where its value came from and the command that fixes it.
 func Load(path string, environ []string) (*Loaded, error) {
+	l, err := loadStrict(path, environ)
+	if err == nil {
+		return l, nil
+	}
+	if _, probs := LoadLenient(path, environ); len(probs) > 0 {
+		return nil, &ProblemsError{Problems: probs}
+	}
+	return nil, err
+}
+
+func loadStrict(path string, environ []string) (*Loaded, error) {
 	cfg := Default()
 	fileKeys, err := decodeFile(path, &cfg)
 	if err != nil {
@@ -405,7 +419,7 @@ func Set(path, key, value string) error {
 	var root yaml.Node
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := yaml.Unmarshal(data, &root); err != nil {
-			return fmt.Errorf("config: %s is not valid YAML, fix or delete it first: %w", path, err)
+			return fmt.Errorf("config: %s is not valid YAML: %w; fix: correct it in an editor, or move it aside (mv %s %s.bad) to start from the defaults", path, err, path, path)
 		}
 	}
 	if root.Kind == 0 {
@@ -422,14 +436,48 @@ func Set(path, key, value string) error {
 	}
 	enc.Close()
 	// Validate the whole result as it would load, so cross-key rules hold.
-	check := Default()
-	if _, err := decodeBytes(path, buf.Bytes(), &check); err != nil {
-		return err
+	// Problems the file already had on other keys do not block the change
+	// (the user may be fixing them one at a time); new ones, and any on
+	// this key, do.
+	after, err := invalidKeys(path, buf.Bytes())
+	if err != nil {
+		if _, errBefore := invalidKeys(path, data); errBefore == nil {
+			return err
+		}
 	}
-	if err := check.Validate(); err != nil {
-		return err
+	before, _ := invalidKeys(path, data)
+	for k, e := range after {
+		if _, had := before[k]; k == key || !had {
+			return e
+		}
 	}
 	return paths.WriteFileAtomic(path, buf.Bytes())
+}
+
+// invalidKeys decodes a config file's bytes and lists each key whose value
+// does not validate (falling back to the default to find the next one).
+// The error is a decoding failure of the file as a whole.
+func invalidKeys(path string, data []byte) (map[string]error, error) {
+	cfg := Default()
+	if _, err := decodeBytes(path, data, &cfg); err != nil {
+		return nil, err
+	}
+	bad := map[string]error{}
+	def := reflect.ValueOf(Default())
+	for range len(fields()) + 2 {
+		err := cfg.Validate()
+		var ke *KeyError
+		if err == nil || !errors.As(err, &ke) {
+			break
+		}
+		f, ok := fieldByKey(ke.Key)
+		if !ok || bad[ke.Key] != nil {
+			break
+		}
+		bad[ke.Key] = err
+		reflect.ValueOf(&cfg).Elem().FieldByIndex(f.index).Set(def.FieldByIndex(f.index))
+	}
+	return bad, nil
 }
 
 func unknownKey(key string) error {

@@ -48,7 +48,11 @@ func TestLoadRejects(t *testing.T) {
 		{"not yaml", "a: [", "", "not valid YAML"},
 		{"scalar top", "42\n", "", "top level must be a mapping"},
 		{"env range", "", "AIMONITOR_AUTO_SWAP_GRACE_SEC=-1", "auto_swap.grace_sec: -1 is out of range"},
-		{"env type", "", "AIMONITOR_AUTO_SWAP_ENABLED=maybe", "environment variable AIMONITOR_AUTO_SWAP_ENABLED: auto_swap.enabled: \"maybe\" is not allowed"},
+		{"env type", "", "AIMONITOR_AUTO_SWAP_ENABLED=maybe", `auto_swap.enabled: "maybe" is not allowed; use true or false (the value maybe comes from the environment variable AIMONITOR_AUTO_SWAP_ENABLED); fix: unset AIMONITOR_AUTO_SWAP_ENABLED`},
+		// Each error names the exact command that fixes it.
+		{"fix for a file value", "auto_swap:\n  threshold_pct: 150\n", "", "fix: aimonitor config set auto_swap.threshold_pct 80"},
+		{"fix for a variable", "", "AIMONITOR_AUTO_SWAP_GRACE_SEC=-1", "fix: unset AIMONITOR_AUTO_SWAP_GRACE_SEC"},
+		{"fix for broken YAML", "a: [", "", "fix: correct it in an editor, or move it aside (mv "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,4 +170,45 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// LoadLenient never fails: each bad value is reported with where it came
+// from and its fix, and the rest of the file still applies.
+func TestLoadLenient(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(p, []byte("auto_swap:\n  threshold_pct: 150\n  grace_sec: 30\nwidget:\n  theme: pink\n"), 0o600)
+	l, probs := LoadLenient(p, []string{"AIMONITOR_POLL_INTERVAL_SEC=5", "AIMONITOR_NOTIFY_ENABLED=false"})
+	if l.AutoSwap.ThresholdPct != 80 || l.Widget.Theme != "system" || l.Poll.IntervalSec != Default().Poll.IntervalSec {
+		t.Fatalf("bad values did not fall back to their defaults: %+v", l.Config)
+	}
+	if l.AutoSwap.GraceSec != 30 || l.Notify.Enabled {
+		t.Fatalf("good values were lost: %+v", l.Config)
+	}
+	got := map[string]Problem{}
+	for _, pr := range probs {
+		got[pr.Key] = pr
+	}
+	want := map[string]Problem{
+		"auto_swap.threshold_pct": {Value: "150", Source: "the file " + p, Fix: "aimonitor config set auto_swap.threshold_pct 80"},
+		"widget.theme":            {Value: "pink", Source: "the file " + p, Fix: "aimonitor config set widget.theme system"},
+		"poll.interval_sec":       {Value: "5", Source: "the environment variable AIMONITOR_POLL_INTERVAL_SEC", Fix: "unset AIMONITOR_POLL_INTERVAL_SEC"},
+	}
+	if len(probs) != len(want) {
+		t.Fatalf("problems: %+v", probs)
+	}
+	for k, w := range want {
+		g := got[k]
+		if g.Value != w.Value || g.Source != w.Source || g.Fix != w.Fix || g.Msg == "" {
+			t.Errorf("%s: got %+v, want %+v", k, g, w)
+		}
+	}
+
+	os.WriteFile(p, []byte("auto_swap: [\n"), 0o600)
+	l, probs = LoadLenient(p, nil)
+	if len(probs) != 1 || probs[0].Key != "" || !strings.Contains(probs[0].Msg, "not valid YAML") || !strings.Contains(probs[0].Fix, "mv "+p) {
+		t.Fatalf("broken YAML: %+v", probs)
+	}
+	if l.AutoSwap.ThresholdPct != 80 {
+		t.Fatalf("broken YAML did not fall back to the defaults: %+v", l.Config)
+	}
 }

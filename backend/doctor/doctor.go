@@ -192,10 +192,16 @@ func checkConfig(r *Report, p paths.Paths, environ []string) bool {
 			checkMode(r, AreaConfig, "the config directory", dir, fi.Mode(), true)
 		}
 	}
-	l, err := config.Load(file, environ)
-	if err != nil {
-		r.add(AreaConfig, Fail, err.Error(),
-			"correct the value named above with `aimonitor config set KEY VALUE` or an editor (or unset the AIMONITOR_ variable it names); `aimonitor config list` shows every key")
+	l, probs := config.LoadLenient(file, environ)
+	if len(probs) > 0 {
+		// One line per bad setting: its value, where it comes from, the fix.
+		for _, pr := range probs {
+			what := pr.Source + ": " + pr.Msg
+			if pr.Key != "" {
+				what = fmt.Sprintf("%s = %s (from %s): %s", pr.Key, pr.Value, pr.Source, pr.Msg)
+			}
+			r.add(AreaConfig, Fail, what, pr.Fix)
+		}
 		return false
 	}
 	var inFile, inEnv int

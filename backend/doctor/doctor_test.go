@@ -229,7 +229,8 @@ func TestDoctor(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := w.doctor()
-		expect(t, r, doctor.AreaConfig, doctor.Fail, "poll.interval_sec", "config set")
+		// The bad value, where it comes from and the exact fix.
+		expect(t, r, doctor.AreaConfig, doctor.Fail, "poll.interval_sec = 5 (from the file "+cfg+")", "aimonitor config set poll.interval_sec 600")
 		// The rest is still checked.
 		expect(t, r, doctor.AreaKeyring, doctor.OK, "all 2 saved logins")
 		expect(t, r, doctor.AreaAutostart, doctor.Warn, "not checked")

@@ -31,6 +31,11 @@ type Options struct {
 	Stderr  io.Writer // os.Stderr when nil
 	GOOS    string    // runtime.GOOS when empty
 	Debug   bool      // force debug logging (still redacted)
+	// LenientConfig: settings that do not load fall back to their defaults
+	// (see config.LoadLenient) instead of failing, and ConfigProblems lists
+	// them. For the commands that repair settings: config get/set/list/path,
+	// doctor and uninstall.
+	LenientConfig bool
 	// OneShot: a command that prints its result and exits. Its stderr gets
 	// only warnings and errors, unless Debug; the log file keeps log.level.
 	OneShot bool
@@ -48,6 +53,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	cfg      *config.Loaded
+	lenient  bool
+	problems []config.Problem
 	db       *store.Store
 	closeLog func() error
 	prompt   filekeyring.PassphraseFunc
@@ -70,7 +77,7 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(p.ConfigFile, o.Environ)
+	cfg, probs, err := loadConfig(p.ConfigFile, o.Environ, o.LenientConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +96,25 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Paths: p, Log: log, environ: o.Environ, goos: o.GOOS, cfg: cfg, closeLog: closeLog, prompt: o.KeyringPrompt}, nil
+	return &Service{Paths: p, Log: log, environ: o.Environ, goos: o.GOOS, cfg: cfg, closeLog: closeLog, prompt: o.KeyringPrompt,
+		lenient: o.LenientConfig, problems: probs}, nil
+}
+
+func loadConfig(file string, environ []string, lenient bool) (*config.Loaded, []config.Problem, error) {
+	if lenient {
+		cfg, probs := config.LoadLenient(file, environ)
+		return cfg, probs, nil
+	}
+	cfg, err := config.Load(file, environ)
+	return cfg, nil, err
+}
+
+// ConfigProblems lists the settings that did not load (only a service
+// built with LenientConfig has any: the others fail instead).
+func (s *Service) ConfigProblems() []config.Problem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.problems
 }
 
 // Environ is the environment this service was built from.
@@ -182,12 +207,12 @@ func (s *Service) Getenv(key string) string {
 
 // ReloadConfig re-reads the file (after another process changed it).
 func (s *Service) ReloadConfig() (*config.Loaded, error) {
-	cfg, err := config.Load(s.Paths.ConfigFile, s.environ)
+	cfg, probs, err := loadConfig(s.Paths.ConfigFile, s.environ, s.lenient)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.cfg = cfg
+	s.cfg, s.problems = cfg, probs
 	s.mu.Unlock()
 	return cfg, nil
 }
