@@ -107,6 +107,9 @@ func flow(t *testing.T, source string) {
 	}
 	m.must("usage", "--json")
 	m.must("tokens", "--json")
+	if line := m.must("statusline"); !strings.Contains(line, labels[0]) {
+		t.Fatalf("statusline: %q", line)
+	}
 
 	store := filepath.Join(m.w.Home, ".local", "share", "aimonitor", "keyring", "logins.json")
 	if fi, err := os.Stat(store); err != nil || fi.Mode().Perm() != 0o600 {
