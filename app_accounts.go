@@ -54,6 +54,34 @@ func (a *App) StartCapture(label string, timeoutSec int) error {
 	if _, err := accounts.CheckLabel(label); err != nil {
 		return err
 	}
+	return a.runCapture(label, timeoutSec, func(ctx context.Context, timeout time.Duration, progress func(accounts.CaptureEvent)) error {
+		_, err := m.CaptureNewLogin(ctx, label, timeout, progress)
+		return err
+	})
+}
+
+// StartRelogin renews the login of the saved account labelled label: like
+// StartCapture, it waits in the background for a /login in Claude Code,
+// but takes only a login of that account and keeps the account (label,
+// history, settings), clearing its needs-relogin flag. Progress arrives as
+// EventAddProgress; CancelCapture stops it.
+func (a *App) StartRelogin(label string, timeoutSec int) error {
+	m, err := a.manager()
+	if err != nil {
+		return err
+	}
+	if _, err := m.ByLabel(a.ctxOrBackground(), label); err != nil {
+		return err
+	}
+	return a.runCapture(label, timeoutSec, func(ctx context.Context, timeout time.Duration, progress func(accounts.CaptureEvent)) error {
+		_, err := m.Relogin(ctx, label, timeout, progress)
+		return err
+	})
+}
+
+// runCapture runs one capture-like wait in the background, reporting its
+// progress for label as EventAddProgress.
+func (a *App) runCapture(label string, timeoutSec int, run func(context.Context, time.Duration, func(accounts.CaptureEvent)) error) error {
 	if timeoutSec <= 0 || timeoutSec > 3600 {
 		timeoutSec = 300
 	}
@@ -74,7 +102,7 @@ func (a *App) StartCapture(label string, timeoutSec int) error {
 			cancel()
 		}()
 		progress := func(ev accounts.CaptureEvent) { a.emit(EventAddProgress, view.NewAddProgress(label, ev)) }
-		_, err := m.CaptureNewLogin(ctx, label, time.Duration(timeoutSec)*time.Second, progress)
+		err := run(ctx, time.Duration(timeoutSec)*time.Second, progress)
 		if err != nil {
 			msg := err.Error()
 			if errors.Is(err, context.Canceled) {

@@ -41,9 +41,30 @@ func (m *Manager) checkLabelFree(ctx context.Context, label string) (string, err
 	return l, nil
 }
 
-// AdoptCurrent saves the login Claude Code is using now as a new account.
+// AdoptCurrent saves the login Claude Code is using now as a new account,
+// or renews the saved login of the account it belongs to (see Adopt).
 func (m *Manager) AdoptCurrent(ctx context.Context, label string) (*Account, error) {
-	l, err := m.checkLabelFree(ctx, label)
+	res, err := m.Adopt(ctx, label)
+	if err != nil {
+		return nil, err
+	}
+	return &res.Account, nil
+}
+
+// AdoptResult is what Adopt did.
+type AdoptResult struct {
+	Account Account `json:"account"`
+	// Renewed: the login belongs to an account already saved, whose saved
+	// login (and identity) it replaced; its label, history and settings
+	// stay, and its needs-relogin flag is cleared.
+	Renewed bool `json:"renewed"`
+}
+
+// Adopt saves the login Claude Code is using now: as a new account
+// labelled label, or, when it belongs to an account already saved (a
+// /login again after the login expired), as that account's new login.
+func (m *Manager) Adopt(ctx context.Context, label string) (*AdoptResult, error) {
+	l, err := CheckLabel(label)
 	if err != nil {
 		return nil, err
 	}
@@ -76,12 +97,28 @@ func (m *Manager) AdoptCurrent(ctx context.Context, label string) (*Account, err
 	if err != nil {
 		return nil, fmt.Errorf("asking Anthropic who Claude Code's login belongs to: %w", err)
 	}
+	if saved, err := m.query(ctx, "WHERE account_uuid = ? AND org_uuid = ?", prof.Account.UUID, prof.Organization.UUID); err != nil {
+		return nil, err
+	} else if len(saved) > 0 {
+		a := &saved[0]
+		if err := m.renew(ctx, a, st.blob, prof, st.identity); err != nil {
+			return nil, err
+		}
+		m.setLastActive(ctx, strconv.FormatInt(a.ID, 10))
+		if fresh, err := m.Get(ctx, a.ID); err == nil {
+			a = fresh
+		}
+		return &AdoptResult{Account: *a, Renewed: true}, nil
+	}
+	if _, err := m.checkLabelFree(ctx, l); err != nil {
+		return nil, err
+	}
 	a, err := m.insert(ctx, l, st.blob, prof, st.identity)
 	if err != nil {
 		return nil, err
 	}
 	m.setLastActive(ctx, strconv.FormatInt(a.ID, 10)) // it is the live login
-	return a, nil
+	return &AdoptResult{Account: *a}, nil
 }
 
 // refreshUnsavedLive refreshes Claude Code's live login in place (it is not
@@ -268,7 +305,7 @@ func (m *Manager) CaptureNewLogin(ctx context.Context, label string, timeout tim
 	prevWho := m.whoIsLive(ctx, prev)
 	ev(CaptureWaiting, LoginInstructions, "")
 
-	found, prof, err := m.waitForNewLogin(ctx, prev, prevWho, deadline, timeout, ev)
+	found, prof, err := m.waitForNewLogin(ctx, prev, prevWho, nil, deadline, timeout, ev)
 	if err != nil {
 		if rerr := restore(); rerr != nil {
 			return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
@@ -317,7 +354,10 @@ func (m *Manager) whoIsLive(ctx context.Context, st *liveState) *claudecode.Iden
 // waitForNewLogin polls the live slot until it holds a login of another
 // account than prev. When Claude Code only refreshes prev's login
 // meanwhile, prev is updated so the restore puts back the newest tokens.
-func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, prevWho *claudecode.Identity, deadline time.Time, timeout time.Duration, ev func(state, msg, email string)) (*liveState, *anthropic.Profile, error) {
+//
+// With want set (a re-login), only a login of that account is taken;
+// another account's is reported and waited past.
+func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, prevWho *claudecode.Identity, want *Account, deadline time.Time, timeout time.Duration, ev func(state, msg, email string)) (*liveState, *anthropic.Profile, error) {
 	var checked []byte // the last blob we asked Anthropic about
 	defer func() { clear(checked) }()
 	var unidentified error // why the last login that appeared could not be told
@@ -371,7 +411,18 @@ func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, prevWho 
 			continue
 		}
 		unidentified = nil
-		if prevWho != nil && prevWho.AccountUUID == prof.Account.UUID && prevWho.OrganizationUUID == prof.Organization.UUID {
+		sameAsPrev := prevWho != nil && prevWho.AccountUUID == prof.Account.UUID && prevWho.OrganizationUUID == prof.Organization.UUID
+		if want != nil && (prof.Account.UUID != want.AccountUUID || prof.Organization.UUID != want.OrgUUID) {
+			if sameAsPrev { // Claude Code refreshed the previous login: restore that one
+				prev.done()
+				*prev = *cur
+			} else {
+				cur.done()
+			}
+			ev(CaptureSameLogin, fmt.Sprintf("that is %s (%s), not %q; log in as %s", prof.Account.Email, orgDescription(prof.Organization), want.Label, want.Email), prof.Account.Email)
+			continue
+		}
+		if want == nil && sameAsPrev {
 			// Same account as before: Claude Code refreshed it, or the user
 			// logged in again with it. Its newest login is what to restore.
 			prev.done()

@@ -144,13 +144,13 @@ func (m *Manager) refresh(ctx context.Context, a *Account, blob []byte) (*anthro
 		cancel()
 	}
 	if errors.Is(err, anthropic.ErrRefreshDead) {
-		reason := "the login expired or was revoked; log in again with Claude Code as " + a.Email
+		reason := "the login expired or was revoked; log in again as " + a.Email + " with `aimonitor relogin " + a.Label + "`"
 		m.log.Debug("a saved login is dead", "account", a.Label, "err", err)
 		if serr := m.SetNeedsRelogin(context.WithoutCancel(ctx), a.ID, reason); serr != nil {
 			m.log.Warn("could not mark the account as needing a new login", "account", a.Label, "err", serr)
 		}
-		return nil, fmt.Errorf("%w: %q (%s): run `claude`, /login as %s, then `aimonitor remove %s` and add it again: %w",
-			ErrNeedsRelogin, a.Label, a.Email, a.Email, a.Label, err)
+		return nil, fmt.Errorf("%w: %q (%s): renew it with `aimonitor relogin %s` (it waits while you log in as %s): %w",
+			ErrNeedsRelogin, a.Label, a.Email, a.Label, a.Email, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("refreshing the login of %q: %w", a.Label, err)

@@ -258,7 +258,7 @@ Run it without arguments to open the widget.`,
 	// One line per command file (cmd_<name>.go); cobra sorts them in help.
 	root.AddCommand(
 		a.widgetCommand(), a.demoCommand(), a.simCommand(), a.versionCommand(), a.updateCommand(),
-		a.addCommand(), a.switchCommand(), a.listCommand(), a.renameCommand(), a.removeCommand(), a.logCommand(),
+		a.addCommand(), a.reloginCommand(), a.switchCommand(), a.listCommand(), a.renameCommand(), a.removeCommand(), a.logCommand(),
 		a.refreshCommand(), a.usageCommand(), a.daemonCommand(), a.tokensCommand(),
 		a.configCommand(), a.doctorCommand(), a.uninstallCommand(), a.keyringCommand(), a.serviceCommand(), a.statuslineCommand(),
 	)

@@ -23,7 +23,8 @@ func (a *app) addCommand() *cobra.Command {
 		Long: `Save a Claude login as an account aimonitor can switch to.
 
   aimonitor add --adopt-current --label work
-      saves the login Claude Code uses right now.
+      saves the login Claude Code uses right now (when it belongs to an account already
+      saved, that account's saved login is renewed instead).
 
   aimonitor add --label personal [--timeout 5m]
       waits while you run ` + "`claude`" + ` and /login with another account in a second
@@ -49,12 +50,17 @@ func (a *app) addCommand() *cobra.Command {
 			}
 			var acc *accounts.Account
 			if adopt {
-				acc, err = m.AdoptCurrent(ctx, label)
+				res, err := m.Adopt(ctx, label)
 				if err != nil {
 					return err
 				}
+				acc = &res.Account
 				if asJSON {
-					return a.printJSON(AddOutput{Account: refOf(acc), Adopted: true})
+					return a.printJSON(AddOutput{Account: refOf(acc), Adopted: true, Renewed: res.Renewed})
+				}
+				if res.Renewed {
+					fmt.Fprintf(a.deps.Stdout, "Claude Code's current login (%s, %s) belongs to the saved account %q: its saved login was renewed.\n", acc.Email, acc.OrgName, acc.Label)
+					return nil
 				}
 				fmt.Fprintf(a.deps.Stdout, "Saved Claude Code's current login (%s, %s) as %q.\n", acc.Email, acc.OrgName, acc.Label)
 				return nil
@@ -93,4 +99,8 @@ type AddOutput struct {
 	// Adopted: the login was Claude Code's current one (--adopt-current);
 	// otherwise it was captured and Claude Code's previous login put back.
 	Adopted bool `json:"adopted"`
+	// Renewed: the adopted login belongs to an account already saved,
+	// whose saved login it replaced (the account keeps its label and
+	// history).
+	Renewed bool `json:"renewed"`
 }

@@ -146,7 +146,18 @@ func (a *app) printRefresh(ctx context.Context, e *usageEnv, results []usage.Res
 			msg := r.Err.Error()
 			rr.Error = &msg
 		}
-		switch r.Outcome {
+		// Held back by a back-off or a fresh sample, a dead login is still
+		// dead: say so (and fail) rather than show old numbers.
+		if rr.Outcome != usage.Fetched && rr.Outcome != usage.Relogin {
+			if acc, err := e.accounts.M.Get(ctx, r.AccountID); err == nil && acc.NeedsRelogin {
+				msg := acc.ReloginReason
+				if msg == "" {
+					msg = "the login expired or was revoked"
+				}
+				rr.Outcome, rr.Error = usage.Relogin, &msg
+			}
+		}
+		switch rr.Outcome {
 		case usage.Failed, usage.Relogin:
 			failed++
 		case usage.Fetched:
@@ -191,7 +202,7 @@ func refreshLine(r RefreshResult, now time.Time) string {
 	case usage.Waiting:
 		return nums + " (not asked: " + r.errorText() + ")"
 	case usage.Relogin:
-		return "needs a new login: " + r.errorText()
+		return "needs a new login: " + r.errorText() + "; renew it with `aimonitor relogin " + r.Account + "`"
 	}
 	return "failed: " + r.errorText() + "; stored: " + nums
 }

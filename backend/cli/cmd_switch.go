@@ -9,17 +9,36 @@ import (
 )
 
 func (a *app) switchCommand() *cobra.Command {
-	var asJSON bool
+	var asJSON, yes bool
 	cmd := &cobra.Command{
-		Use:   "switch NAME",
+		Use:   "switch NAME [--yes]",
 		Short: "Make Claude Code use another saved account",
 		Long: `Make Claude Code use another saved account. Claude Code picks the new login up
-by itself; running sessions switch at their next request.`,
+by itself; running sessions switch at their next request.
+
+An account whose saved login no longer works is announced with a warning and, on a
+terminal, a question (--yes skips it); renew it with ` + "`aimonitor relogin NAME`" + `.`,
 		Args: namedArgs("account NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, m, err := a.manager(cmd.Context())
 			if err != nil {
 				return err
+			}
+			if acc, err := m.ByLabel(cmd.Context(), args[0]); err == nil && acc.NeedsRelogin {
+				reason := acc.ReloginReason
+				if reason == "" {
+					reason = "the login expired or was revoked"
+				}
+				fmt.Fprintf(a.deps.Stderr, "aimonitor: warning: the saved login of %q no longer works (%s); Claude Code would be logged out. Renew it with `aimonitor relogin %s`.\n", acc.Label, reason, acc.Label)
+				if !yes { // asked only on a terminal; scripts get the warning
+					asked, ok, err := a.ask("Switch to it anyway?")
+					if err != nil {
+						return err
+					}
+					if asked && !ok {
+						return fmt.Errorf("not switched: %q needs a new login (`aimonitor relogin %s`)", acc.Label, acc.Label)
+					}
+				}
 			}
 			res, err := m.Switch(cmd.Context(), args[0], accounts.TriggerManual, "aimonitor switch", nil)
 			if err != nil {
@@ -41,6 +60,7 @@ by itself; running sessions switch at their next request.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (see docs/cli.md)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask before switching to an account whose login needs renewing")
 	return cmd
 }
 

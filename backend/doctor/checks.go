@@ -142,8 +142,8 @@ func (d *run) checkStashes(ctx context.Context, kr keyring.Keyring) {
 		switch {
 		case errors.Is(err, keyring.ErrNotFound):
 			d.r.add(AreaKeyring, Fail, fmt.Sprintf("the saved login of %s is missing from the keyring (item %q)", a, a.KeyringRef),
-				fmt.Sprintf("run `aimonitor remove %s`, log Claude Code in as %s (claude, then /login), and `aimonitor add --adopt-current --label %s`; or import a backup that holds it",
-					a.Label, a.Email, a.Label))
+				fmt.Sprintf("run `aimonitor relogin %s` and log in as %s when it asks; or import a backup that holds it",
+					a.Label, a.Email))
 			continue
 		case err != nil:
 			d.r.add(AreaKeyring, Fail, fmt.Sprintf("the saved login of %s cannot be read: %v", a, err), "unlock the keyring and run doctor again")
@@ -165,7 +165,7 @@ func (d *run) checkStashes(ctx context.Context, kr keyring.Keyring) {
 				reason = "the login expired or was revoked"
 			}
 			d.r.add(AreaKeyring, Warn, fmt.Sprintf("the saved login of %s no longer works: %s", a, reason),
-				fmt.Sprintf("log Claude Code in as %s again, then `aimonitor remove %s` and `aimonitor add --adopt-current --label %s`", a.Email, a.Label, a.Label))
+				fmt.Sprintf("run `aimonitor relogin %s` and log in as %s when it asks (the account, its history and settings are kept)", a.Label, a.Email))
 		}
 	}
 	if present == len(d.db.accounts) {

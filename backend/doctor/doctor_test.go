@@ -249,10 +249,29 @@ func TestDoctor(t *testing.T) {
 		}
 		defer kr.Set(ctx, w.refs["home"], "tester", "restored", saved)
 		r := w.doctor()
-		expect(t, r, doctor.AreaKeyring, doctor.Fail, `"home" (home@example.com) is missing`, "aimonitor remove home", "add --adopt-current --label home")
+		expect(t, r, doctor.AreaKeyring, doctor.Fail, `"home" (home@example.com) is missing`, "aimonitor relogin home")
 		if len(r.Of(doctor.AreaKeyring)) != 3 { // the backend, reachable, the missing one
 			t.Fatalf("keyring lines:\n%s", dump(r))
 		}
+	})
+
+	t.Run("login that needs renewing", func(t *testing.T) {
+		svc := w.service()
+		defer svc.Close()
+		ctx := context.Background()
+		m, err := svc.Accounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		home, err := m.ByLabel(ctx, "home")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.SetNeedsRelogin(ctx, home.ID, "the login expired or was revoked"); err != nil {
+			t.Fatal(err)
+		}
+		defer m.ClearNeedsRelogin(ctx, home.ID)
+		expect(t, w.doctor(), doctor.AreaKeyring, doctor.Warn, `"home"`, "no longer works", "aimonitor relogin home")
 	})
 
 	t.Run("unsaved live login", func(t *testing.T) {

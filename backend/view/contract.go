@@ -32,6 +32,7 @@ type Bindings interface {
 	SwitchAccount(label string) error
 	AdoptCurrent(label string) (accounts.Account, error)
 	StartCapture(label string, timeoutSec int) error
+	StartRelogin(label string, timeoutSec int) error
 	CancelCapture() error
 	RenameAccount(oldLabel, newLabel string) error
 	RemoveAccount(label string, purge bool) error

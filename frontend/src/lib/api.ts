@@ -54,6 +54,7 @@ export const accountsApi: AccountsApi = {
   switchAccount: (label) => call(() => App.SwitchAccount(label)),
   adoptCurrent: (label) => call(() => App.AdoptCurrent(label)),
   startCapture: (label, timeoutSec) => call(() => App.StartCapture(label, timeoutSec)),
+  startRelogin: (label, timeoutSec) => call(() => App.StartRelogin(label, timeoutSec)),
   cancelCapture: () => call(() => App.CancelCapture()),
   renameAccount: (o, n) => call(() => App.RenameAccount(o, n)),
   removeAccount: (label, purge) => call(() => App.RemoveAccount(label, purge)),

@@ -372,6 +372,9 @@ export const App = {
   StartCapture(label: string, timeoutSec: number): Promise<void> {
     return bound().StartCapture(label, timeoutSec) as Promise<void>;
   },
+  StartRelogin(label: string, timeoutSec: number): Promise<void> {
+    return bound().StartRelogin(label, timeoutSec) as Promise<void>;
+  },
   StatusLineState(): Promise<StatusLineState> {
     return bound().StatusLineState() as Promise<StatusLineState>;
   },

@@ -3,6 +3,7 @@ import { render, screen, fireEvent, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import Widget from './Widget.svelte';
 import Panel from './Panel.svelte';
+import AddAccount from './AddAccount.svelte';
 import { AppStore } from '../stores/app.svelte';
 import { Now } from '../stores/now.svelte';
 import { account, fakeAccounts, fakeApi, fakeBus, field, makeState, makeStatus, tokenTotals, usage } from '../../test/fakes';
@@ -15,7 +16,7 @@ function appStore(api = fakeApi()) {
 
 const now = () => new Now(60_000, undefined);
 
-async function widget(opts: { status?: ReturnType<typeof makeStatus> | null; loadApp?: boolean; onadd?: (m: string) => void } = {}) {
+async function widget(opts: { status?: ReturnType<typeof makeStatus> | null; loadApp?: boolean; onadd?: (m: string, label?: string) => void } = {}) {
   const store = appStore();
   const acc = fakeAccounts(opts.status === undefined ? makeStatus() : opts.status);
   if (opts.loadApp !== false) {
@@ -82,6 +83,13 @@ describe('Widget', () => {
     });
     expect(screen.getByRole('button', { name: 're-login' })).toBeInTheDocument();
     expect(screen.getByText(/paused 2 m|paused 1\d\d s/)).toBeInTheDocument();
+  });
+
+  it("re-login renews that account's login, not a new account", async () => {
+    const onadd = vi.fn();
+    await widget({ status: makeStatus([account('alice', { active: true }), account('bob', { needs_relogin: true, usage: null })]), onadd });
+    await fireEvent.click(screen.getByRole('button', { name: 're-login' }));
+    expect(onadd).toHaveBeenCalledWith('relogin', 'bob');
   });
 
   it('shows what went wrong in an error strip', async () => {
@@ -301,5 +309,21 @@ describe('Panel', () => {
   it('marks the current section for screen readers', async () => {
     await panel('Settings');
     expect(screen.getByRole('button', { name: 'Settings' })).toHaveAttribute('aria-current', 'page');
+  });
+});
+
+describe('AddAccount', () => {
+  it('renews the login of the account it was opened for', async () => {
+    const acc = fakeAccounts(makeStatus([account('alice', { active: true }), account('bob', { needs_relogin: true, email: 'bob@example.com' })]));
+    await acc.store.load();
+    render(AddAccount, { accounts: acc.store, mode: 'relogin', relogin: 'bob' });
+    expect(screen.queryByRole('textbox')).toBeNull(); // no label to type: the account is known
+    expect(screen.getByText(/bob@example.com/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    expect(acc.api.startRelogin).toHaveBeenCalledWith('bob', 300);
+    expect(acc.api.startCapture).not.toHaveBeenCalled();
+    acc.handlers.add?.({ label: 'bob', state: 'done', message: 'renewed the login of "bob"', deadline: '' });
+    await tick();
+    expect(screen.getByRole('status')).toHaveTextContent('renewed the login of "bob"');
   });
 });

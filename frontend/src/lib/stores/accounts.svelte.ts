@@ -9,6 +9,7 @@ export interface AccountsApi {
   switchAccount(label: string): Promise<void>;
   adoptCurrent(label: string): Promise<SavedAccount>;
   startCapture(label: string, timeoutSec: number): Promise<void>;
+  startRelogin(label: string, timeoutSec: number): Promise<void>;
   cancelCapture(): Promise<void>;
   renameAccount(oldLabel: string, newLabel: string): Promise<void>;
   removeAccount(label: string, purge: boolean): Promise<void>;
@@ -114,6 +115,18 @@ export class AccountsStore {
     this.capture = { label, state: 'waiting', message: 'Waiting for a new login in Claude Code…' };
     try {
       await this.#api.startCapture(label, timeoutSec);
+      return true;
+    } catch (e) {
+      this.capture = { label, state: 'failed', message: (e as Error).message };
+      return false;
+    }
+  }
+
+  /** Renews the login of the saved account label (same progress as a capture). */
+  async startRelogin(label: string, timeoutSec = 300): Promise<boolean> {
+    this.capture = { label, state: 'waiting', message: `Waiting for a new login of ${label} in Claude Code…` };
+    try {
+      await this.#api.startRelogin(label, timeoutSec);
       return true;
     } catch (e) {
       this.capture = { label, state: 'failed', message: (e as Error).message };

@@ -25,6 +25,7 @@ function setup() {
     switchAccount: vi.fn(async () => {}),
     adoptCurrent: vi.fn(async (l: string) => savedAccount(l)),
     startCapture: vi.fn(async () => {}),
+    startRelogin: vi.fn(async () => {}),
     cancelCapture: vi.fn(async () => {}),
     renameAccount: vi.fn(async () => {}),
     removeAccount: vi.fn(async () => {}),
