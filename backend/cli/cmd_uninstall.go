@@ -60,7 +60,10 @@ func (a *app) printPlan(p *uninstall.Plan) {
 	for _, t := range p.Paths {
 		a.printf("  %s  (%s)\n", t.Path, t.What)
 	}
-	if p.Autostart == "" && len(p.Paths) == 0 {
+	if p.StatusLine != "" {
+		a.printf("  statusLine in %s  (Claude Code's status line; a command it replaced is put back)\n", p.StatusLine)
+	}
+	if p.Autostart == "" && len(p.Paths) == 0 && p.StatusLine == "" {
 		a.printf("  no files: aimonitor has nothing on this machine\n")
 	}
 	switch {
@@ -87,6 +90,12 @@ func (a *app) printPlan(p *uninstall.Plan) {
 }
 
 func (a *app) printUninstalled(res *uninstall.Result) {
+	switch {
+	case res.StatusLineRestored != "":
+		a.printf("Claude Code's status line runs %s again (%s)\n", res.StatusLineRestored, res.StatusLine)
+	case res.StatusLine != "":
+		a.printf("removed aimonitor's statusLine from %s\n", res.StatusLine)
+	}
 	if res.Autostart != "" {
 		a.printf("removed %s\n", res.Autostart)
 	}

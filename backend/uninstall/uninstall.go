@@ -1,7 +1,8 @@
 // Package uninstall removes what aimonitor put on a machine: the
 // start-at-login entry, the data directory (database), the config file and
-// the logs — and, when purging, every saved login in the keyring. It never
-// touches Claude Code's own login (~/.claude, ~/.claude.json, the macOS
+// the logs, aimonitor's statusLine in Claude Code's settings.json (putting
+// back a command it replaced) — and, when purging, every saved login in the
+// keyring. It never touches Claude Code's own login (~/.claude, ~/.claude.json, the macOS
 // Keychain item "Claude Code-credentials"): whatever Claude Code is logged
 // in as stays logged in.
 //
@@ -16,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/gofrs/flock"
@@ -24,6 +26,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/backend/statusline"
 )
 
 // Login is a saved login in the keyring.
@@ -45,9 +48,14 @@ type Plan struct {
 	// when Purge, left behind otherwise.
 	Logins []Login `json:"logins"`
 	Purge  bool    `json:"purge"`
+	// StatusLine is Claude Code's settings.json when its statusLine runs
+	// aimonitor ("" otherwise): Run takes it out, or puts back the command
+	// `statusline --install --force` replaced.
+	StatusLine string `json:"status_line,omitempty"`
 
-	svc       *service.Service
-	protected []string
+	statusLine *statusline.Installer
+	svc        *service.Service
+	protected  []string
 }
 
 // Target is one path to remove.
@@ -80,6 +88,11 @@ func NewPlan(ctx context.Context, svc *service.Service, purge bool) (*Plan, erro
 		p.protected = append(p.protected, home, filepath.Join(home, ".claude"), filepath.Join(home, ".claude.json"))
 	}
 
+	if in, err := statusline.NewInstaller(svc.Environ(), runtime.GOOS); err == nil {
+		if st, err := in.State(); err == nil && st.Installed {
+			p.StatusLine, p.statusLine = st.Settings, in
+		}
+	}
 	if entry, err := svc.Autostart(); err == nil {
 		if installed, _, err := entry.Installed(); err == nil && installed {
 			p.Autostart, _ = entry.Path()
@@ -183,8 +196,12 @@ func (p *Plan) checkSafe(path string) error {
 
 // Result is what Run did.
 type Result struct {
-	Autostart string   `json:"autostart,omitempty"`
-	Removed   []string `json:"removed"`
+	Autostart string `json:"autostart,omitempty"`
+	// StatusLine is the settings.json aimonitor's statusLine left;
+	// StatusLineRestored the command put back there, if any.
+	StatusLine         string   `json:"status_line,omitempty"`
+	StatusLineRestored string   `json:"status_line_restored,omitempty"`
+	Removed            []string `json:"removed"`
 	// Purged are the labels whose saved login was deleted.
 	Purged []string `json:"purged"`
 	// LeftInKeyring are the saved logins kept (no purge): the keyring
@@ -226,6 +243,14 @@ func (p *Plan) Run(ctx context.Context) (*Result, error) {
 			return res, fmt.Errorf("removing the start-at-login entry: %w", err)
 		}
 		res.Autostart = p.Autostart
+	}
+	// Before the config goes: it keeps the statusLine to put back.
+	if p.statusLine != nil {
+		st, err := p.statusLine.Uninstall()
+		if err != nil {
+			return res, fmt.Errorf("taking aimonitor out of Claude Code's status line: %w", err)
+		}
+		res.StatusLine, res.StatusLineRestored = st.Settings, st.Command
 	}
 	if err := p.svc.Close(); err != nil {
 		return res, fmt.Errorf("closing the database: %w", err)

@@ -4,12 +4,14 @@ package uninstall_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/backend/statusline"
 	"github.com/aimonitor/aimonitor/backend/uninstall"
 	"github.com/aimonitor/aimonitor/internal/testbus"
 )
@@ -311,4 +314,38 @@ func TestUninstallAndTheFileKeyring(t *testing.T) {
 		t.Fatalf("purged %v", res.Purged)
 	}
 	p.assertAppDataGone()
+}
+
+func TestUninstallTakesAimonitorOutOfClaudeCodesStatusLine(t *testing.T) {
+	w := newWorld(t, testbus.NewKeyring(t))
+	settings := filepath.Join(w.home, ".claude", "settings.json")
+	before := "{\n  \"theme\": \"dark\",\n  \"statusLine\": {\"type\": \"command\", \"command\": \"~/bin/mine.sh\"}\n}\n"
+	if err := os.WriteFile(settings, []byte(before), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := statusline.NewInstaller(w.env, runtime.GOOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Binary = "/opt/aimonitor/bin/aimonitor"
+	if _, err := in.Install(true); err != nil {
+		t.Fatal(err)
+	}
+	plan, res := w.uninstall(false)
+	if plan.StatusLine != settings || res.StatusLine != settings || res.StatusLineRestored != "~/bin/mine.sh" {
+		t.Fatalf("plan %q, result %q / %q", plan.StatusLine, res.StatusLine, res.StatusLineRestored)
+	}
+	got, _ := os.ReadFile(settings)
+	var v struct {
+		Theme      string `json:"theme"`
+		StatusLine struct {
+			Command string `json:"command"`
+		} `json:"statusLine"`
+	}
+	if err := json.Unmarshal(got, &v); err != nil || v.Theme != "dark" || v.StatusLine.Command != "~/bin/mine.sh" {
+		t.Fatalf("settings.json after uninstall: %s", got)
+	}
+	if exists(w.paths.ConfigFile) {
+		t.Error("the config (which kept the replaced command) is still there")
+	}
 }
