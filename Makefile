@@ -10,7 +10,11 @@ MAKEFLAGS += --no-print-directory
 VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0-dev)
 LDFLAGS := -X github.com/aimonitor/aimonitor/backend/buildinfo.Version=$(VERSION)
 WAILS   := go tool wails
+# Two binaries: the command line and daemon (pure Go, static on Linux), and
+# the widget (Wails: GTK and WebKitGTK), which the first starts from its own
+# directory when asked for the window.
 BIN     := build/bin/aimonitor
+WIDGET  := build/bin/aimonitor-widget
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: build (GTK/WebKit), tests (X, window manager, keyring, browser).
@@ -68,18 +72,25 @@ frontend/dist/index.html: $(NPM_STAMP) $(BINDINGS) $(FE_SRC)
 	@cd frontend && npx vite build --logLevel warn
 	@touch frontend/dist/.gitkeep
 
-$(BIN): $(GO_SRC) frontend/dist/index.html
-	@$(WAILS) build -m -s -skipbindings -ldflags "$(LDFLAGS)" -o aimonitor >/tmp/aimonitor-build.log 2>&1 || { cat /tmp/aimonitor-build.log; exit 1; }
-	@echo "built $(BIN) $(VERSION)"
+# CGO_ENABLED=0 on Linux: no libc, nothing for the loader to map. On macOS
+# cgo stays on for the Keychain (Security.framework) alone.
+$(BIN): $(GO_SRC)
+	@mkdir -p $(@D)
+	@CGO_ENABLED=$(if $(filter Darwin,$(shell uname -s)),1,0) go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $@ ./cmd/aimonitor
+	@echo "built $(BIN) $(VERSION) (command line and daemon)"
 
-build: setup $(BIN) ## build build/bin/aimonitor
+$(WIDGET): $(GO_SRC) frontend/dist/index.html
+	@$(WAILS) build -m -s -skipbindings -ldflags "$(LDFLAGS)" -o $(notdir $@) >/tmp/aimonitor-build.log 2>&1 || { cat /tmp/aimonitor-build.log; exit 1; }
+	@echo "built $(WIDGET) $(VERSION) (widget)"
+
+build: setup $(BIN) $(WIDGET) ## build build/bin/aimonitor (command line, static) and build/bin/aimonitor-widget
 
 ## ---------------------------------------------------------------- run
 demo: build ## open the app in a throw-away sandbox on the built-in simulator
 	@echo "demo: a temporary HOME and keyring; nothing touches your real ~/.claude, keyring or config."
 	@scripts/with-display scripts/sandbox $(BIN) demo
 
-run: build ## open the app for real use (your own accounts)
+run: build ## open the widget for real use (your own accounts), through build/bin/aimonitor
 	@$(BIN)
 
 dev: setup $(BINDINGS) ## live-reloading development window (wails dev)

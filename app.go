@@ -19,6 +19,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/display"
 	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/backend/tokens"
 	"github.com/aimonitor/aimonitor/backend/view"
@@ -70,7 +71,25 @@ func newApp(svc *service.Service, opts cli.GUIOptions) *App {
 	return &App{svc: svc, opts: opts, mode: mode}
 }
 
-func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) error {
+func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) (err error) {
+	// GTK cannot work without a display and Wails panics then: say so in
+	// one line instead, before anything starts (issue 21).
+	if needDisplay {
+		if err := (display.Checker{Getenv: os.Getenv}).Check(); err != nil {
+			return fmt.Errorf("cannot open the widget: %w; %s", err, cli.WidgetAlternatives)
+		}
+	}
+	defer func() {
+		// A display that answers but that GTK still cannot open (refused
+		// authorisation, say) ends in the same panic.
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok && e.Error() == "failed to init GTK" {
+				err = fmt.Errorf("cannot open the widget: GTK could not open the display %q; %s", os.Getenv("DISPLAY"), cli.WidgetAlternatives)
+				return
+			}
+			panic(r)
+		}
+	}()
 	if err := applyWidgetMemoryDefaults(os.Getenv, os.Setenv, debug.SetGCPercent); err != nil {
 		return fmt.Errorf("preparing the window: %w", err)
 	}

@@ -1,7 +1,9 @@
-// aimonitor: a desktop widget, CLI and daemon (one binary) that watches the
-// usage of several Claude subscriptions and switches the login Claude Code
-// uses. main wires the CLI to the Wails window; everything else lives in
-// backend/ (no Wails there) and app*.go (the only Wails-aware code).
+// aimonitor-widget: the desktop widget of aimonitor, which watches the usage
+// of several Claude subscriptions and switches the login Claude Code uses.
+// The static command line (cmd/aimonitor) starts it from the same directory
+// when asked for the window; run alone it is also a complete aimonitor (the
+// same commands). main wires the CLI to the Wails window; everything else
+// lives in backend/ (no Wails there) and app*.go (the only Wails-aware code).
 package main
 
 import (

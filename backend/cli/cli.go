@@ -94,6 +94,12 @@ type app struct {
 	clock clock.Clock
 	// daemonDeps, when set, adjusts the daemon's Deps before it runs.
 	daemonDeps func(*daemon.Deps)
+
+	// args are the command line as given, for the widget (launch.go).
+	args []string
+	// Tests substitute these (nil means os.Executable, syscall.Exec).
+	executable     func() (string, error)
+	replaceProcess func(path string, argv, env []string) error
 }
 
 // runsUntilStopped are the commands that keep running (the window, the
@@ -169,6 +175,7 @@ func Run(ctx context.Context, args []string, d Deps) int {
 // substitutes set.
 func (a *app) run(ctx context.Context, args []string) int {
 	d := a.deps
+	a.args = args
 	if a.clock == nil {
 		a.clock = clock.Real{}
 	}

@@ -34,6 +34,11 @@ func (a *app) demoCommand() *cobra.Command {
 			if lookup(a.deps.Environ, "AIMONITOR_SANDBOX") != "1" {
 				return errors.New("the demo only runs inside its throw-away sandbox; start it with `make demo`")
 			}
+			if a.deps.RunGUI == nil { // the command line: the window must be there before the simulator starts
+				if _, err := a.findWidget(); err != nil {
+					return err
+				}
+			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
 			s, creds := sim.Demo(clock.Real{})
@@ -60,6 +65,9 @@ func (a *app) demoCommand() *cobra.Command {
 			a.deps.Environ = append(append([]string{}, a.deps.Environ...), SimEnv(base)...)
 			if err := a.seedDemo(ctx, creds, s.Accounts()); err != nil {
 				return fmt.Errorf("setting up the demo accounts: %w", err)
+			}
+			if a.deps.RunGUI == nil {
+				return a.runDemoWidget(ctx, benchEvents) // launch.go
 			}
 			return a.runGUI(ctx, GUIOptions{Demo: true, BenchEvents: benchEvents})
 		},

@@ -2,20 +2,19 @@ package cli
 
 import (
 	"context"
-	"errors"
 
 	"github.com/spf13/cobra"
 )
 
 func (a *app) runGUI(ctx context.Context, opts GUIOptions) error {
 	if a.deps.RunGUI == nil {
-		return errors.New("this build has no desktop window; use the subcommands (see aimonitor --help)")
+		return a.launchWidget() // the command line: start the widget binary (launch.go)
 	}
 	svc, err := a.service()
 	if err != nil {
 		return err
 	}
-	return a.deps.RunGUI(ctx, svc, opts)
+	return a.deps.RunGUI(ctx, svc, a.demoOptions(opts))
 }
 
 func (a *app) widgetCommand() *cobra.Command {
