@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # macos.sh VERSION LDFLAGS: build build/bin/aimonitor.app as a universal
-# (arm64 + x86_64) app with Wails, stamp VERSION into its Info.plist, sign it
-# and zip it; notarise when asked. Runs on macOS only (`make package-macos`).
+# (arm64 + x86_64) app holding both binaries — the widget (Wails; the
+# bundle's executable, Contents/MacOS/aimonitor-widget) and beside it the
+# command line (Contents/MacOS/aimonitor: pure Go plus cgo for the Keychain,
+# no Cocoa or WebKit) — stamp VERSION into its Info.plist, sign it and zip
+# it; notarise when asked. Runs on macOS only (`make package-macos`).
+# To put the command line on PATH: ln -s /Applications/aimonitor.app/Contents/MacOS/aimonitor ~/bin/
+# (it finds the widget beside the link's target).
 #   MACOS_SIGN_IDENTITY  "Developer ID Application: Name (TEAMID)"; unset = ad-hoc signature
 #   MACOS_NOTARY_PROFILE a `xcrun notarytool store-credentials` profile; set = notarise and staple
 set -euo pipefail
@@ -10,23 +15,41 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 [ "$(uname -s)" = Darwin ] || { echo "macos.sh: run this on macOS" >&2; exit 1; }
-for tool in plutil codesign ditto lipo; do
+for tool in plutil codesign ditto lipo otool; do
   command -v "$tool" >/dev/null || { echo "macos.sh: $tool is missing (install Xcode's command-line tools: xcode-select --install)" >&2; exit 1; }
 done
 
 app=build/bin/aimonitor.app
 rm -rf "$app"
-go tool wails build -platform darwin/universal -s -skipbindings -ldflags "$ldflags" -o aimonitor
+go tool wails build -platform darwin/universal -s -skipbindings -ldflags "$ldflags" -o aimonitor-widget
 
 # Wails can exit 0 without output (e.g. the wrong platform): check the result.
-exe=$app/Contents/MacOS/aimonitor
-if [ ! -x "$exe" ]; then
-  echo "macos.sh: wails build produced no $exe" >&2
+widget=$app/Contents/MacOS/aimonitor-widget
+if [ ! -x "$widget" ]; then
+  echo "macos.sh: wails build produced no $widget" >&2
   exit 1
 fi
-archs=$(lipo -archs "$exe")
-[[ $archs == *arm64* && $archs == *x86_64* ]] || { echo "macos.sh: $exe is not universal (has: $archs)" >&2; exit 1; }
-"$exe" version | grep -qF " $version " || { echo "macos.sh: $exe does not report version $version" >&2; exit 1; }
+
+# The command line, one slice per architecture, joined. cgo stays on for
+# the Keychain (Security.framework) only.
+cli=$app/Contents/MacOS/aimonitor
+slices=()
+for arch in arm64 amd64; do
+  GOOS=darwin GOARCH=$arch CGO_ENABLED=1 go build -trimpath -ldflags "-s -w $ldflags" -o "build/bin/aimonitor-darwin-$arch" ./cmd/aimonitor
+  slices+=("build/bin/aimonitor-darwin-$arch")
+done
+lipo -create -output "$cli" "${slices[@]}"
+rm -f "${slices[@]}"
+# It must link nothing of Cocoa or WebKit: only libSystem and the two
+# frameworks the Keychain needs.
+extra=$(otool -L "$cli" | tail -n +2 | awk '{print $1}' | grep -vE '^(/usr/lib/libSystem\.B\.dylib|/usr/lib/libresolv\.9\.dylib|/System/Library/Frameworks/(CoreFoundation|Security)\.framework/)' || true)
+[ -z "$extra" ] || { echo "macos.sh: $cli links more than the Keychain needs: $extra" >&2; exit 1; }
+
+for exe in "$widget" "$cli"; do
+  archs=$(lipo -archs "$exe")
+  [[ $archs == *arm64* && $archs == *x86_64* ]] || { echo "macos.sh: $exe is not universal (has: $archs)" >&2; exit 1; }
+  "$exe" version | grep -qF " $version " || { echo "macos.sh: $exe does not report version $version" >&2; exit 1; }
+done
 
 # Bundle versions must be numbers: v1.2.3-rc.1-4-gabc → 1.2.3.
 short=${version#v}
@@ -36,11 +59,14 @@ plutil -replace CFBundleShortVersionString -string "$short" "$plist"
 plutil -replace CFBundleVersion -string "$short" "$plist"
 plutil -lint "$plist" >/dev/null
 
+# The command line is nested code: signed first, then the bundle.
 if [ -n "${MACOS_SIGN_IDENTITY:-}" ]; then
   # Hardened runtime and a secure timestamp are what notarisation requires.
+  codesign --force --options runtime --timestamp --identifier dev.aimonitor.cli --sign "$MACOS_SIGN_IDENTITY" "$cli"
   codesign --force --options runtime --timestamp --sign "$MACOS_SIGN_IDENTITY" "$app"
 else
   echo "macos.sh: MACOS_SIGN_IDENTITY unset: ad-hoc signature (Gatekeeper will warn; see docs/install.md)" >&2
+  codesign --force --identifier dev.aimonitor.cli --sign - "$cli"
   codesign --force --sign - "$app"
 fi
 codesign --verify --strict --verbose=2 "$app"

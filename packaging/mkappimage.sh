@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# mkappimage.sh BINARY RUNTIME VERSION OUTPUT: assemble a type-2 AppImage —
+# mkappimage.sh CLI WIDGET RUNTIME VERSION OUTPUT: assemble a type-2 AppImage —
 # our runtime (packaging/runtime, magic already stamped) followed by a
 # zstd SquashFS of the AppDir — with squashfs-tools only, nothing downloaded.
 set -euo pipefail
-bin=$1 runtime=$2 version=$3 out=$4
+cli=$1 widget=$2 runtime=$3 version=$4 out=$5
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=packaging/common.sh
 source "$repo/packaging/common.sh"
@@ -12,9 +12,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/aimonitor-appimage.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 app=$work/AppDir
 
-# The AppDir: AppRun, the binary under usr/, usr/share as in the .deb, plus
-# the desktop entry and icon at the root where AppImage tools look for them.
-install -D -m755 "$bin" "$app/usr/bin/aimonitor"
+# The AppDir: AppRun, both binaries under usr/bin (the command line finds
+# the widget beside itself), usr/share as in the .deb, plus the desktop
+# entry and icon at the root where AppImage tools look for them.
+install -D -m755 "$cli" "$app/usr/bin/aimonitor"
+install -D -m755 "$widget" "$app/usr/bin/aimonitor-widget"
 install -m755 "$repo/packaging/AppRun" "$app/AppRun"
 install_share_files "$app" "$version" "$repo"
 printf 'X-AppImage-Version=%s\n' "$(plain_version "$version")" >>"$app/usr/share/applications/aimonitor.desktop"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# mkdeb.sh BINARY VERSION OUTPUT: build the Debian package — /usr/bin/aimonitor,
-# desktop entry, hicolor icons, AppStream metainfo, shell completions (bash,
-# zsh, fish) and man pages — with Depends computed by dpkg-shlibdeps from the
-# libraries the binary really links.
+# mkdeb.sh CLI WIDGET VERSION OUTPUT: build the Debian package —
+# /usr/bin/aimonitor (the static command line, on PATH), the widget beside it
+# as /usr/bin/aimonitor-widget, desktop entry, hicolor icons, AppStream
+# metainfo, shell completions (bash, zsh, fish) and man pages — with Depends
+# computed by dpkg-shlibdeps from the libraries the widget really links (the
+# command line links none).
 set -euo pipefail
-bin=$1 version=$2 out=$3
+cli=$1 widget=$2 version=$3 out=$4
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=packaging/common.sh
 source "$repo/packaging/common.sh"
@@ -15,9 +17,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/aimonitor-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 
-install -D -m755 "$bin" "$root/usr/bin/aimonitor"
+install -D -m755 "$cli" "$root/usr/bin/aimonitor"
+install -D -m755 "$widget" "$root/usr/bin/aimonitor-widget"
 install_share_files "$root" "$version" "$repo"
-install_cli_docs "$bin" "$root" "$work/cli-docs"
+install_cli_docs "$cli" "$root" "$work/cli-docs"
 
 # The copyright file in Debian's machine-readable format, its licence text
 # taken from LICENSE so the two cannot drift.
@@ -45,11 +48,11 @@ chmod 644 "$root/usr/share/doc/aimonitor/copyright"
 # dpkg-shlibdeps wants a debian/control beside it naming the package.
 mkdir -p "$work/debian"
 printf 'Source: aimonitor\n\nPackage: aimonitor\nArchitecture: amd64\n' >"$work/debian/control"
-(cd "$work" && dpkg-shlibdeps -O -e root/usr/bin/aimonitor) >"$work/shlibs" 2>"$work/shlibs.log" ||
+(cd "$work" && dpkg-shlibdeps -O -e root/usr/bin/aimonitor-widget) >"$work/shlibs" 2>"$work/shlibs.log" ||
   { cat "$work/shlibs.log" >&2; exit 1; }
 depends=$(sed -n 's/^shlibs:Depends=//p' "$work/shlibs")
 if [ -z "$depends" ]; then
-  echo "mkdeb: dpkg-shlibdeps found no dependencies for $bin" >&2
+  echo "mkdeb: dpkg-shlibdeps found no dependencies for $widget" >&2
   exit 1
 fi
 

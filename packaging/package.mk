@@ -1,15 +1,18 @@
 # Packaging (issue 10): the AppImage and the .deb, built offline from Debian
-# packages and our own code, and the macOS .app recipe. Included by the
-# top-level Makefile, whose VERSION, BIN, WAILS, LDFLAGS, SUDO and build
-# rules it uses. See packaging/README.md.
+# packages and our own code, the command line's tarball, and the macOS .app
+# recipe. Each holds both binaries (issue 15): the static command line and
+# the widget beside it. Included by the top-level Makefile, whose VERSION,
+# BIN, WIDGET, WAILS, LDFLAGS, SUDO and build rules it uses. See
+# packaging/README.md.
 
 DEB_VERSION  := $(shell bash -c 'source packaging/common.sh && debian_version "$(VERSION)"' 2>/dev/null || echo invalid)
 APPIMAGE     := build/bin/aimonitor-$(VERSION)-x86_64.AppImage
-# The same app linked against WebKitGTK 4.1 (libsoup 3), for distributions
-# that no longer ship 4.0 (Debian 13, Ubuntu 24.04 and later).
-BIN41        := build/bin/aimonitor-webkit41
+# The same widget linked against WebKitGTK 4.1 (libsoup 3), for
+# distributions that no longer ship 4.0 (Debian 13, Ubuntu 24.04 and later).
+WIDGET41     := build/bin/aimonitor-widget-webkit41
 APPIMAGE41   := build/bin/aimonitor-$(VERSION)-webkit41-x86_64.AppImage
 DEB          := build/bin/aimonitor_$(DEB_VERSION)_amd64.deb
+TARBALL      := build/bin/aimonitor-$(VERSION)-linux-amd64.tar.gz
 RUNTIME      := build/bin/appimage-runtime
 ICON_SIZES   := 16 22 24 32 48 64 128 256 512
 LINUX_ASSETS := $(wildcard build/linux/* build/linux/icons/*) build/appicon.svg packaging/AppRun packaging/common.sh
@@ -44,28 +47,31 @@ $(RUNTIME): packaging/runtime/runtime.c
 	@printf 'AI\002' | dd of=$@.tmp bs=1 seek=8 conv=notrunc status=none
 	@mv -f $@.tmp $@
 
-$(APPIMAGE): $(BIN) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
-	@packaging/mkappimage.sh $(BIN) $(RUNTIME) $(VERSION) $@
+$(APPIMAGE): $(BIN) $(WIDGET) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
+	@packaging/mkappimage.sh $(BIN) $(WIDGET) $(RUNTIME) $(VERSION) $@
 
-$(BIN41): $(GO_SRC) frontend/dist/index.html
+$(WIDGET41): $(GO_SRC) frontend/dist/index.html
 	@$(WAILS) build -s -skipbindings -tags webkit2_41 -ldflags "$(LDFLAGS)" -o $(notdir $@) >/tmp/aimonitor-build41.log 2>&1 || { cat /tmp/aimonitor-build41.log; exit 1; }
 	@echo "built $@ $(VERSION) (WebKitGTK 4.1)"
 
-$(APPIMAGE41): $(BIN41) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
-	@packaging/mkappimage.sh $(BIN41) $(RUNTIME) $(VERSION) $@
+$(APPIMAGE41): $(BIN) $(WIDGET41) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
+	@packaging/mkappimage.sh $(BIN) $(WIDGET41) $(RUNTIME) $(VERSION) $@
 
-$(DEB): $(BIN) $(LINUX_ASSETS) packaging/mkdeb.sh
-	@packaging/mkdeb.sh $(BIN) $(VERSION) $@
+$(DEB): $(BIN) $(WIDGET) $(LINUX_ASSETS) packaging/mkdeb.sh
+	@packaging/mkdeb.sh $(BIN) $(WIDGET) $(VERSION) $@
+
+$(TARBALL): $(BIN) README.md $(wildcard LICENSE) packaging/mktarball.sh
+	@packaging/mktarball.sh $(BIN) $(VERSION) $@
 
 # A binary built before the last tag still carries the old version: rebuild
 # it rather than package a wrong `aimonitor version`.
-package: setup setup-package ## build the AppImages (WebKitGTK 4.0 and 4.1) and the .deb into build/bin
+package: setup setup-package ## build the AppImages (WebKitGTK 4.0 and 4.1), the .deb and the command line's tarball into build/bin
 	@[ "$(DEB_VERSION)" != invalid ] || { echo "package: cannot turn version '$(VERSION)' into a Debian version" >&2; exit 1; }
-	@for b in $(BIN) $(BIN41); do $$b version 2>/dev/null | grep -qF ' $(VERSION) ' || rm -f $$b; done
-	@$(MAKE) -f $(firstword $(MAKEFILE_LIST)) $(BIN) $(BIN41) $(APPIMAGE) $(APPIMAGE41) $(DEB)
+	@for b in $(BIN) $(WIDGET) $(WIDGET41); do $$b version 2>/dev/null | grep -qF ' $(VERSION) ' || rm -f $$b; done
+	@$(MAKE) -f $(firstword $(MAKEFILE_LIST)) $(BIN) $(WIDGET) $(WIDGET41) $(APPIMAGE) $(APPIMAGE41) $(DEB) $(TARBALL)
 
-package-test: package ## build both packages, then test them (AppImage runs, FUSE, Xvfb window, dpkg -i/-r)
-	@packaging/test.sh $(APPIMAGE) $(DEB) $(VERSION) $(RUNTIME) $(APPIMAGE41)
+package-test: package ## build the packages, then test them (AppImage runs, FUSE, Xvfb window, dpkg -i/-r, tarball)
+	@packaging/test.sh $(APPIMAGE) $(DEB) $(VERSION) $(RUNTIME) $(TARBALL) $(APPIMAGE41)
 
 # Wails only builds darwin apps on a Mac: elsewhere `wails build -platform
 # darwin/...` prints a warning and exits 0 having built nothing, so this

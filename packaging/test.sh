@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# test.sh APPIMAGE DEB VERSION RUNTIME [APPIMAGE_WEBKIT41]: check the built packages the way a
-# user meets them (`make package-test` builds them first): the AppImage's
-# format, extraction, runs through FUSE and through extract-and-run, the
-# widget window from the AppImage under Xvfb, and the .deb installed and
-# removed with dpkg. Ends with "N passed, N failed, N skipped"; exits
+# test.sh APPIMAGE DEB VERSION RUNTIME TARBALL [APPIMAGE_WEBKIT41]: check the built packages the
+# way a user meets them (`make package-test` builds them first): the AppImage's
+# format, extraction, both binaries inside, CLI commands and runs through FUSE and
+# through extract-and-run, the widget window from the AppImage under Xvfb, the
+# .deb installed and removed with dpkg, and the command line's tarball run from
+# an empty directory. Ends with "N passed, N failed, N skipped"; exits
 # non-zero on any failure. A step that cannot run here is skipped with the
 # reason printed, never passed.
 set -uo pipefail
 appimage=$(readlink -f "$1") deb=$(readlink -f "$2") version=$3 runtime=$(readlink -f "$4")
-appimage41=${5:+$(readlink -f "$5")}
+tarball=$(readlink -f "$5")
+appimage41=${6:+$(readlink -f "$6")}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=packaging/common.sh
 source "$repo/packaging/common.sh"
@@ -71,8 +73,10 @@ check "AppImage: --appimage-extract writes squashfs-root" run_ai --appimage-extr
 root="$work/squashfs-root"
 check "extracted: AppRun, .DirIcon, desktop entry, icon at the root" \
   bash -c 'cd "$1" && [ -x AppRun ] && [ -L .DirIcon ] && [ -f "$(readlink -f .DirIcon)" ] && [ -f aimonitor.desktop ] && [ -f aimonitor.png ]' _ "$root"
-check "extracted: usr/bin/aimonitor is the built binary, executable" \
-  bash -c '[ -x "$1/usr/bin/aimonitor" ] && cmp -s "$1/usr/bin/aimonitor" "$2"' _ "$root" "$repo/build/bin/aimonitor"
+check "extracted: usr/bin/aimonitor is the built command line, static, executable" \
+  bash -c '[ -x "$1/usr/bin/aimonitor" ] && cmp -s "$1/usr/bin/aimonitor" "$2" && file -b "$2" | grep -q "statically linked"' _ "$root" "$repo/build/bin/aimonitor"
+check "extracted: usr/bin/aimonitor-widget beside it is the built widget, executable" \
+  bash -c '[ -x "$1/usr/bin/aimonitor-widget" ] && cmp -s "$1/usr/bin/aimonitor-widget" "$2"' _ "$root" "$repo/build/bin/aimonitor-widget"
 check "extracted: hicolor icons 16…512 and scalable" \
   bash -c 'for s in 16 32 48 128 256 512; do [ -f "$1/usr/share/icons/hicolor/${s}x$s/apps/aimonitor.png" ] || exit 1; done; [ -f "$1/usr/share/icons/hicolor/scalable/apps/aimonitor.svg" ]' _ "$root"
 check "extracted: aimonitor.desktop is valid and says X-AppImage-Version=$plain" \
@@ -167,6 +171,23 @@ check "extract-and-run: exit status passes through (unknown command fails)" \
   bash -c '! APPIMAGE_EXTRACT_AND_RUN=1 TMPDIR="$2" "$1" no-such-command >/dev/null 2>&1' _ "$ai" "$rt_tmp"
 tmp_empty >/dev/null || rm -rf "${rt_tmp:?}"/*
 
+# ------------------------------------------------------------ CLI commands
+# Given a command, the AppImage is the command line: it runs it in a
+# throw-away HOME with no display and no session bus.
+cli_home="$work/cli-home"
+mkdir -p "$cli_home"
+ai_cli() { (cd "$work" && env -i PATH=/usr/bin:/bin HOME="$cli_home" USER=tester TMPDIR="$rt_tmp" "$ai" "$@"); }
+got=$(ai_cli config set widget.theme dark >/dev/null 2>&1 && ai_cli config get widget.theme 2>&1)
+check "CLI: ./aimonitor.AppImage config set, then config get reads it back" \
+  bash -c '[ "$1" = dark ] || { echo "$1"; exit 1; }' _ "$got"
+out=$(ai_cli list --json 2>&1)
+check "CLI: ./aimonitor.AppImage list --json answers with no accounts" \
+  bash -c 'grep -q "\"accounts\": \[\]" <<<"$1"' _ "$out"
+out=$(ai_cli 2>&1); rc=$?
+check "CLI: ./aimonitor.AppImage alone with no display: one line naming the CLI and the daemon, exit $rc" \
+  bash -c '[ "$1" -ne 0 ] && [ "$(wc -l <<<"$2")" -eq 1 ] && grep -q "no display" <<<"$2" && grep -q "aimonitor daemon" <<<"$2"' _ "$rc" "$out"
+tmp_empty >/dev/null || rm -rf "${rt_tmp:?}"/*
+
 # Without FUSE the runtime must fall back on its own. /dev/null bound over
 # /dev/fuse (private mount namespace) makes the mount fail the way a
 # machine without FUSE does.
@@ -223,11 +244,11 @@ widget_test() {
   report=$(AIMONITOR_FORCE_XVFB=1 "$repo/scripts/with-display" "$repo/scripts/sandbox" \
     bash "$work/widget.sh" "$image" "$work/widget.log" "$rt_tmp" 2>&1)
   get() { sed -n "s/^$1=//p" <<<"$report" | head -n1; }
-  check "$label: the AppImage opens the 'aimonitor' window under Xvfb ($(get geometry))" \
+  check "$label: the AppImage alone opens the 'aimonitor' window under Xvfb ($(get geometry))" \
     bash -c '[ "$1" != none ] && [ -n "$1" ]' _ "$(get window)"
   if [ -z "$fuse_reason" ]; then
     check "$label: the app runs from the FUSE mount ($(get exe))" \
-      bash -c '[[ $1 == "$2"/.mount_* && $1 == */usr/bin/aimonitor ]]' _ "$(get exe)" "$rt_tmp"
+      bash -c '[[ $1 == "$2"/.mount_* && $1 == */usr/bin/aimonitor-widget ]]' _ "$(get exe)" "$rt_tmp"
   fi
   check "$label: APPIMAGE and APPDIR are set for the app" \
     bash -c '[ "$1" = yes ] && [ -n "$2" ]' _ "$(get env_ok)" "$(get appdir)"
@@ -253,8 +274,8 @@ elif ! ldconfig -p | grep -q 'libwebkit2gtk-4.1.so.0'; then
 else
   ai41="$dir/aimonitor-webkit41.AppImage"
   cp "$appimage41" "$ai41"
-  check "webkit41: the AppImage links WebKitGTK 4.1, not 4.0" \
-    bash -c 'cd "$2" && TMPDIR="$3" "$1" --appimage-extract usr/bin/aimonitor >/dev/null && l=$(ldd squashfs-root/usr/bin/aimonitor) && rm -rf squashfs-root && grep -q "libwebkit2gtk-4.1" <<<"$l" && ! grep -q "libwebkit2gtk-4.0" <<<"$l"' _ "$ai41" "$work" "$rt_tmp"
+  check "webkit41: the AppImage's widget links WebKitGTK 4.1, not 4.0; its command line is the static one" \
+    bash -c 'cd "$2" && TMPDIR="$3" "$1" --appimage-extract "usr/bin/*" >/dev/null && l=$(ldd squashfs-root/usr/bin/aimonitor-widget) && s=$(file -b squashfs-root/usr/bin/aimonitor) && rm -rf squashfs-root && grep -q "libwebkit2gtk-4.1" <<<"$l" && ! grep -q "libwebkit2gtk-4.0" <<<"$l" && grep -q "statically linked" <<<"$s"' _ "$ai41" "$work" "$rt_tmp"
   out=$(cd "$work" && TMPDIR="$rt_tmp" "$ai41" version 2>&1)
   check "webkit41: ./aimonitor-webkit41.AppImage version prints '$version'" \
     bash -c '[[ $1 == "aimonitor $2 "* ]]' _ "$out" "$version"
@@ -269,8 +290,8 @@ check "deb: control names aimonitor $deb_version amd64" \
 depends=$(dpkg-deb -f "$deb" Depends)
 check "deb: Depends from dpkg-shlibdeps names libc6, GTK 3 and WebKitGTK" \
   bash -c '[[ $1 == *libc6* && $1 == *libgtk-3-0* && $1 == *libwebkit2gtk-4.* ]]' _ "$depends"
-expected_files="./usr/bin/aimonitor ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg ./usr/share/doc/aimonitor/copyright ./usr/share/bash-completion/completions/aimonitor ./usr/share/zsh/vendor-completions/_aimonitor ./usr/share/fish/vendor_completions.d/aimonitor.fish ./usr/share/man/man1/aimonitor.1.gz ./usr/share/man/man1/aimonitor-switch.1.gz"
-check "deb: contents: binary, desktop entry, metainfo, icons, copyright, completions, man pages; owned by root" \
+expected_files="./usr/bin/aimonitor ./usr/bin/aimonitor-widget ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg ./usr/share/doc/aimonitor/copyright ./usr/share/bash-completion/completions/aimonitor ./usr/share/zsh/vendor-completions/_aimonitor ./usr/share/fish/vendor_completions.d/aimonitor.fish ./usr/share/man/man1/aimonitor.1.gz ./usr/share/man/man1/aimonitor-switch.1.gz"
+check "deb: contents: both binaries, desktop entry, metainfo, icons, copyright, completions, man pages; owned by root" \
   bash -c 'list=$(dpkg-deb -c "$1"); for f in $2; do grep -q " $f\$" <<<"$list" || { echo "missing $f"; exit 1; }; done; ! grep -v " root/root " <<<"$list"' _ "$deb" "$expected_files"
 check "deb: the copyright file is machine-readable and carries LICENSE" \
   bash -c 'f=$(dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/share/doc/aimonitor/copyright) &&
@@ -288,11 +309,41 @@ else
     bash -c 'for f in $1; do [ -e "${f#.}" ] || { echo "missing ${f#.}"; exit 1; }; done' _ "$expected_files"
   check "deb: /usr/bin/aimonitor version prints '$version'" \
     bash -c '/usr/bin/aimonitor version | grep -qF "aimonitor $1 "' _ "$version"
+  check "deb: aimonitor on PATH is the static command line; aimonitor-widget beside it links WebKitGTK" \
+    bash -c '[ "$(env -i PATH=/usr/bin:/bin sh -c "command -v aimonitor")" = /usr/bin/aimonitor ] && file -b /usr/bin/aimonitor | grep -q "statically linked" && ldd /usr/bin/aimonitor-widget | grep -q libwebkit2gtk'
+  check "deb: aimonitor alone with no display says so in one line and exits non-zero" \
+    bash -c 'out=$(env -i PATH=/usr/bin:/bin HOME="$1" aimonitor 2>&1); rc=$?; [ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q "no display" <<<"$out"' _ "$cli_home"
+  check "deb: aimonitor-widget version prints '$version'" \
+    bash -c '/usr/bin/aimonitor-widget version | grep -qF "aimonitor $1 "' _ "$version"
   check "deb: dpkg -r removes it" dpkg -r aimonitor
   check "deb: no file and no package state left" \
     bash -c 'for f in $1; do [ ! -e "${f#.}" ] || { echo "left ${f#.}"; exit 1; }; done; ! dpkg-query -W -f="\${Status}" aimonitor 2>/dev/null | grep -q installed' _ "$expected_files"
   dpkg -P aimonitor >/dev/null 2>&1 || true
 fi
+
+# ---------------------------------------------------------------- tarball
+# The command line alone, for machines without a display: unpacked into an
+# empty directory and run from there with an empty environment and HOME.
+tar_name=$(basename "$tarball" .tar.gz)
+check "tarball: $(basename "$tarball") holds $tar_name/ with aimonitor, README.md$( [ -f "$repo/LICENSE" ] && echo ", LICENSE")" \
+  bash -c 'list=$(tar -tzf "$1" | sort | tr "\n" " "); want="$2/ $2/README.md $2/aimonitor "; [ -f "$3/LICENSE" ] && want="$2/ $2/LICENSE $2/README.md $2/aimonitor "; [ "$list" = "$want" ] || { echo "holds: $list"; exit 1; }' _ "$tarball" "$tar_name" "$repo"
+empty="$work/empty"
+mkdir -p "$empty/home"
+tar -xzf "$tarball" -C "$empty"
+tbin="$empty/$tar_name/aimonitor"
+tar_run() { (cd "$empty/$tar_name" && env -i HOME="$empty/home" USER=tester ./aimonitor "$@"); }
+check "tarball: its aimonitor is static and the same as build/bin/aimonitor" \
+  bash -c 'file -b "$1" | grep -q "statically linked" && cmp -s "$1" "$2"' _ "$tbin" "$repo/build/bin/aimonitor"
+out=$(tar_run version 2>&1)
+check "tarball: ./aimonitor version from the unpacked directory, empty environment, prints '$version'" \
+  bash -c '[[ $1 == "aimonitor $2 "* ]]' _ "$out" "$version"
+out=$(tar_run config list 2>&1)
+check "tarball: ./aimonitor config list" bash -c 'grep -q "^auto_swap.enabled " <<<"$1"' _ "$out"
+out=$(tar_run list --json 2>&1)
+check "tarball: ./aimonitor list --json" bash -c 'grep -q "\"accounts\": \[\]" <<<"$1"' _ "$out"
+out=$(tar_run 2>&1); rc=$?
+check "tarball: ./aimonitor alone says in one line that the widget is not installed, names the CLI and the daemon, exit $rc" \
+  bash -c '[ "$1" -ne 0 ] && [ "$(wc -l <<<"$2")" -eq 1 ] && grep -q "not installed" <<<"$2" && grep -q "aimonitor daemon" <<<"$2"' _ "$rc" "$out"
 
 # ------------------------------------------------------------------ macOS
 # Wails' darwin build exits 0 having built nothing off a Mac: the target

@@ -1,0 +1,60 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// `aimonitor [args]` asking for the window becomes the widget binary beside
+// it: the same process (exec, so the PID and signals stay), the same
+// arguments and environment.
+func TestBecomesTheWidget(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, binary(t), filepath.Join(dir, "aimonitor"))
+	// A stand-in widget that reports what it got.
+	script := "#!/bin/sh\necho \"pid=$$\"\necho \"args=$*\"\necho \"theme=$AIMONITOR_WIDGET_THEME\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "aimonitor-widget"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock, err := os.MkdirTemp("", "wl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(sock)
+	l, err := net.Listen("unix", filepath.Join(sock, "wayland-0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	for _, args := range [][]string{{}, {"--expanded"}, {"widget", "--expanded"}} {
+		cmd := exec.Command(filepath.Join(dir, "aimonitor"), args...)
+		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin", "WAYLAND_DISPLAY=wayland-0",
+			"XDG_RUNTIME_DIR=" + sock, "AIMONITOR_WIDGET_THEME=dark"}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%q: %v\n%s%s", args, err, out.String(), errb.String())
+		}
+		want := "pid=" + strconv.Itoa(cmd.Process.Pid) + "\nargs=" + strings.Join(args, " ") + "\ntheme=dark\n"
+		if out.String() != want || errb.Len() != 0 {
+			t.Errorf("%q: the widget printed %q (stderr %q), want %q", args, out.String(), errb.String(), want)
+		}
+	}
+}

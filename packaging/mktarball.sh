@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# mktarball.sh CLI VERSION OUTPUT: the command line alone, for machines that
+# will never have a display (servers, dev boxes over SSH): one directory,
+# aimonitor-VERSION-linux-amd64/, holding the static binary and the files
+# in TARBALL_FILES below. Reproducible: sorted, root-owned, the commit's time.
+set -euo pipefail
+cli=$1 version=$2 out=$3
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Shipped beside the binary when present in the repository.
+TARBALL_FILES=(README.md LICENSE)
+
+if ! file -b "$cli" | grep -q 'statically linked'; then
+  echo "mktarball: $cli is not statically linked; build it with make build" >&2
+  exit 1
+fi
+name=$(basename "$out" .tar.gz)
+work=$(mktemp -d "${TMPDIR:-/tmp}/aimonitor-tarball.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+install -D -m755 "$cli" "$work/$name/aimonitor"
+for f in "${TARBALL_FILES[@]}"; do
+  if [ -f "$repo/$f" ]; then
+    install -m644 "$repo/$f" "$work/$name/$f"
+  else
+    echo "mktarball: $f is missing from the repository; the tarball goes without it" >&2
+  fi
+done
+epoch=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}
+mkdir -p "$(dirname "$out")"
+tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "$name" | gzip -n9 >"$out.tmp"
+mv -f "$out.tmp" "$out"
+echo "built $out ($(du -h "$out" | cut -f1): $(tar -tzf "$out" | sed "s|^$name/||" | grep . | paste -sd' '))"
