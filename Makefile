@@ -32,7 +32,7 @@ CLAUDE_VERSION := 2.1.197
 CLAUDE_STAMP   := .cache/claude-code/.stamp-$(CLAUDE_VERSION)
 BINDINGS  := frontend/wailsjs/go/main/App.js
 
-.PHONY: setup setup-apt setup-go build generate demo run dev test test-go test-frontend test-e2e vet check clean help cli-docs
+.PHONY: setup setup-apt setup-go build generate demo run dev test test-go test-frontend test-e2e test-static vet check clean help cli-docs
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -117,7 +117,15 @@ test-e2e: build
 	@AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 AIMONITOR_TEST_BINARY=$(abspath $(BIN)) \
 		go test -count=1 -timeout 15m ./hardening/headless/
 
-test: setup vet test-go check test-frontend test-e2e package-test fuzz-short ## every test: vet, go test -race, svelte-check, vitest, end-to-end
+# The CLI, daemon, crash and fault tests once more, against the static
+# binary as a real process (AIMONITOR_BIN; see hardening/internal/world),
+# and the static build's own checks (linked statically, runs in an empty root).
+# hardening/headless already runs against it in test-e2e.
+test-static: build
+	@AIMONITOR_BIN=$(abspath $(BIN)) AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 \
+		go test -count=1 ./cmd/aimonitor/... ./backend/cli/... $$(go list ./hardening/... | grep -v /headless)
+
+test: setup vet test-go check test-frontend test-e2e test-static package-test fuzz-short ## every test: vet, go test -race, svelte-check, vitest, end-to-end
 	@echo "make test: all green"
 
 cli-docs: setup-go ## shell completions (bash, zsh, fish) and man pages into build/cli-docs (the .deb ships them)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,9 +36,22 @@ func sandboxEnv(t *testing.T) []string {
 	}
 }
 
+// run runs one command in-process, or, when AIMONITOR_BIN names a binary
+// (`make test-static`: the static build/bin/aimonitor), as that process.
 func run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
+	if bin := os.Getenv("AIMONITOR_BIN"); bin != "" {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader("")
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		var exit *exec.ExitError
+		if err := cmd.Run(); err != nil && !errors.As(err, &exit) {
+			t.Fatalf("running %s: %v", bin, err)
+		}
+		return result{cmd.ProcessState.ExitCode(), out.String(), errb.String()}
+	}
 	code := Run(context.Background(), args, Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: env})
 	return result{code, out.String(), errb.String()}
 }

@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/aimonitor/aimonitor/internal/testbus"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
 // widgetChildEnv makes this test binary act as the widget binary: a

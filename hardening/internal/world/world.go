@@ -44,6 +44,12 @@ import (
 // childEnv marks a re-executed test binary that should act as aimonitor.
 const childEnv = "AIMONITOR_HARDENING_CHILD"
 
+// BinEnv, when set, is Options.Binary of every world that sets none (`make
+// test-static` sets it to the static build/bin/aimonitor): Run and Command
+// then run that binary as a real process instead of cli.Run in-process or
+// this test binary.
+const BinEnv = "AIMONITOR_BIN"
+
 // KeyringUser is the USER of every world, and so the keyring account of the
 // stashes.
 const KeyringUser = "tester"
@@ -79,8 +85,9 @@ type Options struct {
 	// keyring in the world's data directory with this passphrase. It does
 	// not choose the backend for the CLI: set keyring.backend for that.
 	FilePassphrase string
-	// Binary runs this aimonitor program for Command instead of the test
-	// binary re-executed (e.g. build/bin/aimonitor).
+	// Binary runs this aimonitor program for Command (and Run) instead of
+	// the test binary re-executed (or cli.Run), e.g. build/bin/aimonitor.
+	// Empty: $AIMONITOR_BIN (BinEnv), if set.
 	Binary string
 }
 
@@ -231,6 +238,9 @@ func (w *World) CheckNoLeaks(extra ...string) int {
 // New builds a world. The simulator has no rate limit unless opts.Sim sets one.
 func New(t testing.TB, o Options) *World {
 	t.Helper()
+	if o.Binary == "" {
+		o.Binary = os.Getenv(BinEnv)
+	}
 	w := &World{T: t, Home: t.TempDir(), opts: o}
 	clk := o.Clock
 	if clk == nil {
@@ -273,10 +283,27 @@ type Result struct {
 	Code           int
 }
 
-// Run runs one aimonitor command in-process, as a fresh process would.
+// Run runs one aimonitor command in-process, as a fresh process would (or
+// Options.Binary, as a process: ctx's end is its Ctrl-C).
 func (w *World) Run(ctx context.Context, args ...string) Result {
 	var out, errOut bytes.Buffer
-	code := cli.Run(ctx, args, cli.Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Environ: w.Environ})
+	var code int
+	if bin := w.opts.Binary; bin != "" {
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = w.Environ
+		cmd.Stdin = strings.NewReader("")
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		cmd.WaitDelay = 30 * time.Second
+		// After a cancel Run reports ctx's error; the exit status is what
+		// counts, as for the in-process run.
+		if err := cmd.Run(); cmd.ProcessState == nil {
+			w.T.Fatalf("running %s: %v", bin, err)
+		}
+		code = cmd.ProcessState.ExitCode()
+	} else {
+		code = cli.Run(ctx, args, cli.Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Environ: w.Environ})
+	}
 	w.Record(args, out.String(), errOut.String())
 	return Result{Stdout: out.String(), Stderr: errOut.String(), Code: code}
 }
@@ -306,7 +333,7 @@ func (w *World) Printed() string {
 }
 
 // Command is a real aimonitor process (this test binary re-executed; the
-// test package must call Main from TestMain).
+// test package must call Main from TestMain), or Options.Binary.
 func (w *World) Command(ctx context.Context, args ...string) *exec.Cmd {
 	bin := os.Args[0]
 	if w.opts.Binary != "" {
