@@ -7,11 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/display"
+	"github.com/aimonitor/aimonitor/backend/programs"
 )
 
 // The command line and the widget are two binaries (cmd/aimonitor and the
@@ -23,7 +23,7 @@ import (
 // aimonitor whose Deps.RunGUI opens the window; it never comes here.
 
 // WidgetName is the file name of the widget binary beside aimonitor.
-const WidgetName = "aimonitor-widget"
+const WidgetName = programs.WidgetName
 
 // The environment `aimonitor demo` gives the widget it starts: the widget
 // shows its demo tag, and (for bench/widget) emits synthetic events. Only
@@ -32,14 +32,6 @@ const (
 	demoEnv        = "AIMONITOR_DEMO"
 	benchEventsEnv = "AIMONITOR_DEMO_BENCH_EVENTS"
 )
-
-// widgetFile is WidgetName as this system names executables.
-func widgetFile() string {
-	if runtime.GOOS == "windows" {
-		return WidgetName + ".exe"
-	}
-	return WidgetName
-}
 
 // WidgetAlternatives names what works without the widget, for the
 // one-line refusals here and in the widget binary.
@@ -61,9 +53,9 @@ func (a *app) findWidget() (string, error) {
 	if real, err := filepath.EvalSymlinks(self); err == nil {
 		self = real
 	}
-	path := filepath.Join(filepath.Dir(self), widgetFile())
-	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
-		return "", fmt.Errorf("cannot open the widget: it is not installed (no %s beside %s); %s", widgetFile(), self, WidgetAlternatives)
+	path, ok := programs.Beside(self, WidgetName)
+	if !ok {
+		return "", fmt.Errorf("cannot open the widget: it is not installed (no %s beside %s); %s", filepath.Base(path), self, WidgetAlternatives)
 	}
 	check := display.Checker{Getenv: func(k string) string { return lookup(a.deps.Environ, k) }}
 	if err := check.Check(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
+	"github.com/aimonitor/aimonitor/backend/programs"
 	"github.com/aimonitor/aimonitor/backend/userunit"
 )
 
@@ -211,7 +212,7 @@ var unitEnvKeys = []string{"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
 // either the daemon relies on `aimonitor keyring unlock`). The passphrase
 // itself is never written into the unit.
 func (s *Service) DaemonUnit(passphraseFile string) (userunit.Unit, error) {
-	u, err := userunit.ForEnv(s.goos, s.Getenv, os.Executable)
+	u, err := userunit.ForEnv(s.goos, s.Getenv, programs.CommandLine(os.Executable))
 	if err != nil {
 		return u, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/programs"
 	"github.com/aimonitor/aimonitor/backend/store"
 )
 
@@ -196,7 +197,7 @@ func (s *Service) checkBackendChange(value string) error {
 
 // Autostart locates this user's start-at-login entry.
 func (s *Service) Autostart() (autostart.Entry, error) {
-	return autostart.ForEnv(s.goos, func(k string) string { v, _ := lookupIn(s.environ)(k); return v }, os.Executable)
+	return autostart.ForEnv(s.goos, func(k string) string { v, _ := lookupIn(s.environ)(k); return v }, programs.CommandLine(os.Executable))
 }
 
 // Getenv reads a variable from this service's environment.

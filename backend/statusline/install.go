@@ -14,6 +14,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/programs"
 )
 
 // SettingsKey is the member of Claude Code's settings.json that names the
@@ -47,12 +48,11 @@ func NewInstaller(environ []string, goos string) (*Installer, error) {
 	if err != nil {
 		return nil, err
 	}
-	bin, err := os.Executable()
+	// The command line, also when the widget's settings pane installs: it
+	// starts in milliseconds, and Claude Code runs it at every refresh.
+	bin, err := programs.CommandLine(os.Executable)()
 	if err != nil {
 		return nil, fmt.Errorf("finding this program's path: %w", err)
-	}
-	if real, err := filepath.EvalSymlinks(bin); err == nil {
-		bin = real
 	}
 	return &Installer{Settings: claudecode.SettingsPath(claude), Config: p.ConfigFile, Environ: environ, Binary: bin}, nil
 }

@@ -1,0 +1,61 @@
+// Package programs names aimonitor's two executables — the command line
+// (`aimonitor`, which also runs the daemon) and the widget
+// (`aimonitor-widget`) — which are always installed in one directory, and
+// finds one from the other. Anything that writes a command for later (the
+// status line, the login item, the user service) names the command line:
+// it starts in milliseconds and needs no display, even when the widget's
+// settings pane is what wrote it.
+package programs
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// Base names, without the ".exe" Windows adds.
+const (
+	CommandLineName = "aimonitor"
+	WidgetName      = "aimonitor-widget"
+)
+
+// File is name as this system names an executable.
+func File(name string) string {
+	if runtime.GOOS == "windows" {
+		return name + ".exe"
+	}
+	return name
+}
+
+// Beside returns the program name installed in the directory of self, if
+// it is there and executable.
+func Beside(self, name string) (string, bool) {
+	path := filepath.Join(filepath.Dir(self), File(name))
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || (runtime.GOOS != "windows" && fi.Mode().Perm()&0o111 == 0) {
+		return path, false
+	}
+	return path, true
+}
+
+// CommandLine wraps executable (os.Executable): run from the widget, it
+// returns the command line installed beside it; otherwise the running
+// program (symlinks resolved in both cases).
+func CommandLine(executable func() (string, error)) func() (string, error) {
+	return func() (string, error) {
+		self, err := executable()
+		if err != nil {
+			return "", err
+		}
+		if real, err := filepath.EvalSymlinks(self); err == nil {
+			self = real
+		}
+		if filepath.Base(self) != File(WidgetName) {
+			return self, nil
+		}
+		if cli, ok := Beside(self, CommandLineName); ok {
+			return cli, nil
+		}
+		return self, nil
+	}
+}

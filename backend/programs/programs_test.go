@@ -1,0 +1,56 @@
+package programs
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func touch(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	both := t.TempDir()
+	touch(t, filepath.Join(both, CommandLineName), 0o755)
+	touch(t, filepath.Join(both, WidgetName), 0o755)
+	widgetOnly := t.TempDir()
+	touch(t, filepath.Join(widgetOnly, WidgetName), 0o755)
+	linkDir := t.TempDir()
+	if err := os.Symlink(filepath.Join(both, WidgetName), filepath.Join(linkDir, "my-widget")); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ self, want string }{
+		// The widget names the command line beside it.
+		{filepath.Join(both, WidgetName), filepath.Join(both, CommandLineName)},
+		// The command line names itself.
+		{filepath.Join(both, CommandLineName), filepath.Join(both, CommandLineName)},
+		// A widget installed alone names itself: it is a complete aimonitor.
+		{filepath.Join(widgetOnly, WidgetName), filepath.Join(widgetOnly, WidgetName)},
+		// Through a symlink: the real file's directory counts.
+		{filepath.Join(linkDir, "my-widget"), filepath.Join(both, CommandLineName)},
+	}
+	for _, c := range cases {
+		got, err := CommandLine(func() (string, error) { return c.self, nil })()
+		if err != nil || got != c.want {
+			t.Errorf("running %s: %q, %v; want %q", c.self, got, err, c.want)
+		}
+	}
+}
+
+func TestBesideNeedsAnExecutable(t *testing.T) {
+	dir := t.TempDir()
+	touch(t, filepath.Join(dir, WidgetName), 0o644)
+	if _, ok := Beside(filepath.Join(dir, CommandLineName), WidgetName); ok {
+		t.Fatal("a file that cannot run counts as the widget")
+	}
+	if err := os.Chmod(filepath.Join(dir, WidgetName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := Beside(filepath.Join(dir, CommandLineName), WidgetName); !ok || p != filepath.Join(dir, WidgetName) {
+		t.Fatalf("Beside: %q %v", p, ok)
+	}
+}
