@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/keyring"
+	"github.com/aimonitor/aimonitor/backend/keyring/keyringtest"
 	"github.com/aimonitor/aimonitor/backend/sealbox"
 )
 
@@ -394,4 +395,9 @@ func cacheNameOf(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return cacheName(d)
+}
+
+// The file keyring behaves as every keyring.Keyring must.
+func TestConformance(t *testing.T) {
+	keyringtest.Conformance(t, newStore(t, t.TempDir(), passFrom(testPass), nil))
 }
