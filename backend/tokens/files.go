@@ -210,6 +210,7 @@ type reader struct {
 	buf     []byte
 	entries []Entry     // one line's
 	found   []fileEntry // one file's, reused for the next file
+	recent  recent
 }
 
 const readChunk = 1 << 20
@@ -323,7 +324,7 @@ func (r *reader) lines(res *readResult, data []byte, off int64) {
 			start += nl + 1
 		}
 		end := bytes.IndexByte(data[m:], '\n') + m
-		r.entries = parseLine(r.entries[:0], data[start:end])
+		r.entries = parseLine(r.entries[:0], data[start:end], &r.recent)
 		for k, e := range r.entries {
 			if res.cwd == "" {
 				res.cwd = e.Cwd

@@ -67,11 +67,18 @@ func ParseLine(dst []Entry, line []byte) []Entry {
 	if !bytes.Contains(line, usageMarker) {
 		return dst
 	}
-	return parseLine(dst, line)
+	return parseLine(dst, line, nil)
 }
 
 // parseLine is ParseLine for a line known to hold the usage marker.
-func parseLine(dst []Entry, line []byte) []Entry {
+// recent keeps the last value of the fields that repeat from line to line
+// of a transcript (session, model, working directory), so parsing a line
+// does not allocate them again; each reader has one.
+type recent struct {
+	session, model, cwd, version string
+}
+
+func parseLine(dst []Entry, line []byte, rc *recent) []Entry {
 	p := lineParser{b: line}
 	p.ws()
 	if !p.peek('{') {
@@ -82,12 +89,15 @@ func parseLine(dst []Entry, line []byte) []Entry {
 	if p.bad || p.nullRejected || p.i != len(p.b) {
 		return dst
 	}
+	if rc == nil {
+		rc = &recent{}
+	}
 	var e Entry
 	var m *msgFields
 	switch {
 	case p.direct.ok():
 		d := &p.direct
-		if d.version.set && !semverPrefix(p.str(d.version)) {
+		if d.version.set && !semverPrefix(p.reuse(d.version, &rc.version)) {
 			return dst
 		}
 		e.Time, e.Sidechain = p.time(d.timestamp), d.sidechain
@@ -106,10 +116,10 @@ func parseLine(dst []Entry, line []byte) []Entry {
 	if e.Time == badTime {
 		return dst
 	}
-	e.SessionID = p.str(p.sessionID)
+	e.SessionID = p.reuse(p.sessionID, &rc.session)
 	e.MessageID = p.str(m.id)
-	e.Model = p.str(m.model)
-	e.Cwd = p.str(p.cwd)
+	e.Model = p.reuse(m.model, &rc.model)
+	e.Cwd = p.reuse(p.cwd, &rc.cwd)
 	if (p.sessionID.set && e.SessionID == "") || (e.HasRequestID && e.RequestID == "") ||
 		(m.id.set && e.MessageID == "") || (m.model.set && e.Model == "") {
 		return dst
@@ -1062,6 +1072,18 @@ func (p *lineParser) str(s span) string {
 		return string(raw)
 	}
 	return unescape(raw)
+}
+
+// reuse is str, returning *last instead of a new string when the value is
+// the same (as it mostly is on consecutive lines), and keeping it in *last.
+func (p *lineParser) reuse(s span, last *string) string {
+	if !s.set || s.escaped {
+		return p.str(s)
+	}
+	if raw := p.b[s.start:s.end]; string(raw) != *last {
+		*last = string(raw)
+	}
+	return *last
 }
 
 // unescape decodes an already validated JSON string body.
