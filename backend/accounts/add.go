@@ -140,7 +140,9 @@ func (m *Manager) refreshUnsavedLive(ctx context.Context) (*liveState, error) {
 	if len(st.creds.RefreshToken) == 0 {
 		return nil, fmt.Errorf("%w: Claude Code's login has expired; log in again with `claude` and /login", ErrNeedsRelogin)
 	}
-	tok, err := m.api.Refresh(ctx, st.creds.RefreshToken)
+	rctx, rcancel := detached(ctx, refreshBound) // the answer spends Claude Code's refresh token
+	tok, err := m.api.Refresh(rctx, st.creds.RefreshToken)
+	rcancel()
 	if errors.Is(err, anthropic.ErrRefreshDead) {
 		return nil, fmt.Errorf("%w: Claude Code's login has expired or was revoked; log in again with `claude` and /login: %w", ErrNeedsRelogin, err)
 	}

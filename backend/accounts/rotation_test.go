@@ -30,6 +30,9 @@ type cancelAfterAnswer struct {
 	next   http.RoundTripper
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	// midAnswer cancels at the answer's first bytes instead (a signal
+	// while the answer is still arriving).
+	midAnswer bool
 }
 
 func (c *cancelAfterAnswer) arm(cancel context.CancelFunc) {
@@ -43,7 +46,7 @@ func (c *cancelAfterAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil || r.URL.Path != sim.TokenPath {
 		return resp, err
 	}
-	resp.Body = &closeHook{ReadCloser: resp.Body, hook: func() {
+	resp.Body = &closeHook{ReadCloser: resp.Body, early: c.midAnswer, hook: func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.cancel != nil {
@@ -56,12 +59,13 @@ func (c *cancelAfterAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
 
 type closeHook struct {
 	io.ReadCloser
-	hook func()
+	early bool
+	hook  func()
 }
 
 func (c *closeHook) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
-	if err == io.EOF {
+	if err == io.EOF || c.early && n > 0 {
 		c.hook()
 	}
 	return n, err
@@ -326,4 +330,31 @@ func TestCaptureOfAnExpiredLogin(t *testing.T) {
 			t.Fatalf("err = %v, want it to say a login appeared that could not be identified", err)
 		}
 	})
+}
+
+// Adopting an expired live login renews it in Claude Code's file first; a
+// cancel while Anthropic's answer arrives must not leave Claude Code with the
+// spent refresh token.
+func TestAdoptingAnExpiredLoginSurvivesACancelAfterTheAnswer(t *testing.T) {
+	h := newHarness(t)
+	ca := h.account("a@example.com")
+	h.loginExpired(ca)
+	if err := h.sim.SetFault(sim.Fault{Kind: sim.FaultSlowBody, Endpoint: sim.EndpointToken, Times: 1, Delay: 5 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	m, rt := h.managerCancelledAfterAnswers()
+	rt.midAnswer = true
+	ctx, cancel := context.WithCancel(h.ctx)
+	rt.arm(cancel)
+	_, _ = m.AdoptCurrent(ctx, "a")
+	if h.liveRefresh() == ca.RefreshToken {
+		t.Fatal("Claude Code's file still holds the refresh token the renewal spent")
+	}
+	if ok, _ := h.tokenCalls(ca.Identity.AccountUUID); ok != 1 {
+		t.Fatalf("%d refreshes", ok)
+	}
+	// The renewed login works: adopting again (no refresh needed) succeeds.
+	if _, err := h.m.AdoptCurrent(h.ctx, "a"); err != nil {
+		t.Fatalf("adopt after the cancel: %v", err)
+	}
 }
