@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # mktarball.sh CLI VERSION OUTPUT: the command line alone, for machines that
 # will never have a display (servers, dev boxes over SSH): one directory,
-# aimonitor-VERSION-linux-amd64/, holding the static binary and the files
-# in TARBALL_FILES below. Reproducible: sorted, root-owned, the commit's time.
+# aimonitor-VERSION-linux-amd64/, holding the static binary, the files in
+# TARBALL_FILES below, the shell completions (completions/bash/aimonitor,
+# completions/zsh/_aimonitor, completions/fish/aimonitor.fish) and the man
+# pages (man/man1/), both written by the binary's own `docs` command. Reproducible: sorted, root-owned, the commit's time.
 set -euo pipefail
 cli=$1 version=$2 out=$3
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +27,12 @@ for f in "${TARBALL_FILES[@]}"; do
     echo "mktarball: $f is missing from the repository; the tarball goes without it" >&2
   fi
 done
+"$cli" docs "$work/cli-docs" >/dev/null
+install -D -m644 "$work/cli-docs/completions/aimonitor" "$work/$name/completions/bash/aimonitor"
+install -D -m644 "$work/cli-docs/completions/_aimonitor" "$work/$name/completions/zsh/_aimonitor"
+install -D -m644 "$work/cli-docs/completions/aimonitor.fish" "$work/$name/completions/fish/aimonitor.fish"
+install -d "$work/$name/man/man1"
+install -m644 "$work"/cli-docs/man1/*.1 "$work/$name/man/man1/"
 epoch=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}
 mkdir -p "$(dirname "$out")"
 tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "$name" | gzip -n9 >"$out.tmp"

@@ -325,8 +325,12 @@ fi
 # The command line alone, for machines without a display: unpacked into an
 # empty directory and run from there with an empty environment and HOME.
 tar_name=$(basename "$tarball" .tar.gz)
-check "tarball: $(basename "$tarball") holds $tar_name/ with aimonitor, README.md$( [ -f "$repo/LICENSE" ] && echo ", LICENSE")" \
-  bash -c 'list=$(tar -tzf "$1" | sort | tr "\n" " "); want="$2/ $2/README.md $2/aimonitor "; [ -f "$3/LICENSE" ] && want="$2/ $2/LICENSE $2/README.md $2/aimonitor "; [ "$list" = "$want" ] || { echo "holds: $list"; exit 1; }' _ "$tarball" "$tar_name" "$repo"
+check "tarball: $(basename "$tarball") holds $tar_name/ with aimonitor, README.md$( [ -f "$repo/LICENSE" ] && echo ", LICENSE"), completions, man pages" \
+  bash -c 'list=$(tar -tzf "$1" | grep -v "^$2/man/man1/aimonitor-.*\.1$" | sort | tr "\n" " ")
+    docs="$2/completions/ $2/completions/bash/ $2/completions/bash/aimonitor $2/completions/fish/ $2/completions/fish/aimonitor.fish $2/completions/zsh/ $2/completions/zsh/_aimonitor $2/man/ $2/man/man1/ $2/man/man1/aimonitor.1 "
+    want="$2/ $2/README.md $2/aimonitor $docs"; [ -f "$3/LICENSE" ] && want="$2/LICENSE $want"
+    want=$(tr " " "\n" <<<"$want" | grep . | sort | tr "\n" " ")
+    [ "$list" = "$want" ] && tar -tzf "$1" | grep -q "^$2/man/man1/aimonitor-switch\.1$" || { echo "holds: $list"; exit 1; }' _ "$tarball" "$tar_name" "$repo"
 empty="$work/empty"
 mkdir -p "$empty/home"
 tar -xzf "$tarball" -C "$empty"
