@@ -1,8 +1,13 @@
 package claudecode
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 )
 
@@ -80,6 +85,79 @@ func QuickIdentity(data []byte) (*Identity, error) {
 		return nil, nil
 	}
 	return ParseIdentity(found)
+}
+
+// QuickIdentityFile is QuickIdentity on a file, read in small chunks so a
+// megabyte of project history never sits in memory: only the last member
+// found is decoded, from the file itself. A missing file gives nil.
+func QuickIdentityFile(path string) (*Identity, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	needle := []byte(`"` + IdentityKey + `"`)
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	var carry int     // bytes kept from the previous chunk (a needle cut in two)
+	var base int64    // file offset of buf[0]
+	last := int64(-1) // file offset just after the last needle followed by ':'
+	for {
+		n, err := io.ReadFull(f, buf[carry:])
+		data := buf[:carry+n]
+		for i := 0; ; {
+			j := bytes.Index(data[i:], needle)
+			if j < 0 {
+				break
+			}
+			end := i + j + len(needle)
+			k := end
+			for k < len(data) && isSpace(data[k]) {
+				k++
+			}
+			if k == len(data) || data[k] == ':' { // a colon beyond the chunk is checked when decoding
+				last = base + int64(end)
+			}
+			i = end
+		}
+		if err != nil { // io.EOF or io.ErrUnexpectedEOF: the end; else a read error
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, err
+			}
+			break
+		}
+		keep := min(len(needle)-1, len(data))
+		copy(buf, data[len(data)-keep:])
+		base += int64(len(data) - keep)
+		carry = keep
+	}
+	if last < 0 {
+		return nil, nil
+	}
+	if _, err := f.Seek(last, io.SeekStart); err != nil {
+		return nil, err
+	}
+	r := bufio.NewReaderSize(f, 4096)
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return nil, nil
+		}
+		if b == ':' {
+			break
+		}
+		if !isSpace(b) {
+			return nil, nil
+		}
+	}
+	var raw json.RawMessage
+	if err := json.NewDecoder(r).Decode(&raw); err != nil {
+		return nil, nil
+	}
+	return ParseIdentity(raw)
 }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }

@@ -1,6 +1,7 @@
 package claudecode
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,9 +31,38 @@ func TestQuickIdentity(t *testing.T) {
 		if full, err := identityOf([]byte(tc.doc)); err == nil && (full == nil) != (id == nil) {
 			t.Errorf("%s: the full parser disagrees", tc.doc)
 		}
+		path := filepath.Join(t.TempDir(), ".claude.json")
+		if err := os.WriteFile(path, []byte(tc.doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fid, err := QuickIdentityFile(path)
+		if err != nil || (fid == nil) != (id == nil) || (fid != nil && fid.EmailAddress != id.EmailAddress) {
+			t.Errorf("%s: from the file %+v %v", tc.doc, fid, err)
+		}
 	}
 	if _, err := QuickIdentity([]byte(`{"oauthAccount": [1, 2]}`)); err == nil {
 		t.Error("an oauthAccount that is not an object was accepted")
+	}
+}
+
+// A document far larger than a read chunk, with the key cut across a chunk
+// boundary at every possible offset.
+func TestQuickIdentityFileAcrossChunks(t *testing.T) {
+	member := `"oauthAccount": {"emailAddress": "far@x"}`
+	for cut := 1; cut < len(`"oauthAccount"`); cut++ {
+		pad := strings.Repeat(" ", 64<<10-1-cut)
+		doc := "{" + pad + member + `, "tail": "` + strings.Repeat("y", 100<<10) + `"}`
+		path := filepath.Join(t.TempDir(), ".claude.json")
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		id, err := QuickIdentityFile(path)
+		if err != nil || id == nil || id.EmailAddress != "far@x" {
+			t.Fatalf("cut %d: %+v %v", cut, id, err)
+		}
+	}
+	if id, err := QuickIdentityFile(filepath.Join(t.TempDir(), "missing")); id != nil || err != nil {
+		t.Fatalf("missing file: %+v %v", id, err)
 	}
 }
 

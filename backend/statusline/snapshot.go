@@ -226,11 +226,9 @@ func readAccounts(conn *sqlite.Conn) ([]accountRow, error) {
 // last saw.
 func identify(env claudecode.Env, accounts []accountRow, doc *daemon.Document, snap *Snapshot) *accountRow {
 	if env.Home != "" {
-		data, release, err := mapFile(claudecode.IdentityPath(env))
-		defer release()
-		if err == nil || errors.Is(err, fs.ErrNotExist) {
-			id, perr := claudecode.QuickIdentity(data)
-			if perr == nil {
+		// Read in small chunks: the file grows to megabytes of history.
+		if id, err := claudecode.QuickIdentityFile(claudecode.IdentityPath(env)); err == nil {
+			{
 				if id == nil {
 					snap.LoggedOut = true
 					return nil

@@ -16,7 +16,8 @@
 # to exit, no shell in the span); RSS is the largest ru_maxrss.
 #
 # Usage: bench/statusline/run.sh   (build/bin/aimonitor first: make build;
-#        AIMONITOR_BIN=path to time another build; RUNS=51 COLD_RUNS=5)
+#        AIMONITOR_BIN=path to time another build, ALSO_BIN=path to add a row
+#        for a second one; RUNS=51 COLD_RUNS=5)
 # Output goes to bench/out/statusline (git-ignored); the corpus is shared
 # with bench/tokens (bench/out/tokens/corpus-300mb). Nothing outside the
 # repository is read or written: HOME, TMPDIR and the XDG dirs point there.
@@ -94,6 +95,9 @@ T=("$OUT/timeit" -stdin "$OUT/session.json")
 	"${T[@]}" -n "$RUNS" -label "/bin/true (spawn cost now)" /bin/true
 	"${T[@]}" -n 3 -label "(warm-up)" "$BIN" statusline >/dev/null
 	"${T[@]}" -n "$RUNS" -label "aimonitor statusline" "$BIN" statusline
+	if [ -n "${ALSO_BIN:-}" ]; then
+		"${T[@]}" -n "$RUNS" -label "$(basename "$ALSO_BIN") statusline" "$(realpath "$ALSO_BIN")" statusline
+	fi
 	AIMONITOR_STATUSLINE_FORMAT='{account} · {5h} · {7d} · {swap} · {tokens} · {cost}' \
 		"${T[@]}" -n "$RUNS" -label "aimonitor statusline +tokens/cost" "$BIN" statusline
 	"${T[@]}" -n "$COLD_RUNS" -before "rm -rf '$TMPDIR/ccusage-semaphore'" -label "ccusage statusline, cold" "$CC_BIN" statusline --offline --refresh-interval 3600
