@@ -30,9 +30,12 @@ NPM_STAMP := frontend/node_modules/.aimonitor-stamp
 # The real Claude Code CLI, for proving a switch with `claude auth status`.
 CLAUDE_VERSION := 2.1.197
 CLAUDE_STAMP   := .cache/claude-code/.stamp-$(CLAUDE_VERSION)
+# `make compat`: the oldest Claude Code we support (also the one above) and
+# the newest verified (backend/claudecode/versions.go names the same).
+COMPAT_VERSIONS := 2.1.197 2.1.332
 BINDINGS  := frontend/wailsjs/go/main/App.js
 
-.PHONY: setup setup-apt setup-go build generate demo run dev test test-go test-frontend test-e2e test-static vet check clean help cli-docs
+.PHONY: compat setup setup-apt setup-go build generate demo run dev test test-go test-frontend test-e2e test-static vet check clean help cli-docs
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -130,6 +133,18 @@ test: setup vet test-go check test-frontend test-e2e test-static package-test fu
 
 cli-docs: setup-go ## shell completions (bash, zsh, fish) and man pages into build/cli-docs (the .deb ships them)
 	go run ./tools/clidocs build/cli-docs
+
+compat: setup-go $(CLAUDE_STAMP) ## the switch end-to-end tests (a live session in tmux included) against each of COMPAT_VERSIONS of Claude Code
+	@for v in $(COMPAT_VERSIONS); do \
+	  dir=.cache/claude-code-$$v; [ $$v != $(CLAUDE_VERSION) ] || dir=.cache/claude-code; \
+	  [ -e $$dir/.stamp ] || [ $$v = $(CLAUDE_VERSION) ] || { npm install --prefix $$dir --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@$$v >/dev/null && touch $$dir/.stamp; }; \
+	  bin=$$(ls $$dir/node_modules/@anthropic-ai/claude-code-linux-*/claude 2>/dev/null | head -n1 || true); \
+	  [ -n "$$bin" ] || bin=$$PWD/$$dir/node_modules/.bin/claude; \
+	  echo "compat: Claude Code $$v"; \
+	  AIMONITOR_CLAUDE_BIN=$$(realpath $$bin) AIMONITOR_REQUIRE_CLAUDE=1 AIMONITOR_REQUIRE_KEYRING=1 \
+	    go test -count=1 -timeout 20m ./backend/accounts/e2etest/... ./backend/statusline/e2etest/... || exit 1; \
+	done
+	@echo "make compat: all green on $(COMPAT_VERSIONS)"
 
 clean:
 	rm -rf build/bin build/test-artifacts frontend/dist/assets frontend/dist/index.html frontend/wailsjs

@@ -133,6 +133,7 @@ func Run(ctx context.Context, o Options) *Report {
 	d.db = checkDatabase(ctx, r, p)
 	d.checkKeyring(ctx)
 	d.checkClaudeCode(ctx)
+	d.checkClaudeVersion(ctx)
 	d.checkPoller()
 	d.checkNetwork()
 	if cfgOK {

@@ -23,6 +23,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/internal/claudetest"
 	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
@@ -46,8 +47,17 @@ func newWorld(t *testing.T) *world {
 	w := &world{t: t, bus: testbus.NewKeyring(t), sim: sim.New(clock.Real{}), home: filepath.Join(root, "home"), refs: map[string]string{}}
 	srv := httptest.NewServer(w.sim)
 	t.Cleanup(func() { w.sim.Close(); srv.Close() })
+	// The real Claude Code on the PATH, as on a user's machine (doctor
+	// names its version).
+	bin := filepath.Join(root, "bin")
+	if err := os.MkdirAll(bin, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(claudetest.Bin(t), filepath.Join(bin, "claude")); err != nil {
+		t.Fatal(err)
+	}
 	w.env = append([]string{
-		"HOME=" + w.home, "USER=tester",
+		"PATH=" + bin, "HOME=" + w.home, "USER=tester",
 		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"),
 		"XDG_DATA_HOME=" + filepath.Join(root, "data"),
 		"XDG_STATE_HOME=" + filepath.Join(root, "state"),

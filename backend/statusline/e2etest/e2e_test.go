@@ -39,9 +39,19 @@ func TestMain(m *testing.M) {
 
 // messages is a stand-in for the Messages API: every request gets one text
 // block, streamed when asked.
-type messages struct{ n atomic.Int64 }
+type messages struct {
+	n    atomic.Int64
+	auth atomic.Value // the Authorization header of the latest request
+}
+
+// lastToken is the bearer token of the latest model request.
+func (m *messages) lastToken() string {
+	v, _ := m.auth.Load().(string)
+	return strings.TrimPrefix(v, "Bearer ")
+}
 
 func (m *messages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.auth.Store(r.Header.Get("Authorization"))
 	body, _ := io.ReadAll(r.Body)
 	var req struct {
 		Stream bool   `json:"stream"`
@@ -114,6 +124,24 @@ func (w *world) login(c sim.Credentials) {
 	}
 }
 
+// liveToken is the access token in Claude Code's credential file now.
+func (w *world) liveToken() string {
+	w.t.Helper()
+	data, err := os.ReadFile(filepath.Join(w.home, ".claude", ".credentials.json"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var f struct {
+		OAuth struct {
+			AccessToken string `json:"accessToken"`
+		} `json:"claudeAiOauth"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		w.t.Fatal(err)
+	}
+	return f.OAuth.AccessToken
+}
+
 func (w *world) pane() string {
 	out, _ := exec.Command(w.tmux[0], append(w.tmux[1:], "capture-pane", "-p", "-t", "cc")...).CombinedOutput()
 	return string(out)
@@ -160,7 +188,8 @@ func TestStatusLineInTheRealClaudeCode(t *testing.T) {
 	w := &world{t: t, home: t.TempDir(), project: t.TempDir()}
 	w.sim = sim.New(clock.Real{})
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/messages", &messages{})
+	msgs := &messages{}
+	mux.Handle("POST /v1/messages", msgs)
 	mux.HandleFunc("POST /v1/messages/count_tokens", func(rw http.ResponseWriter, _ *http.Request) {
 		rw.Header().Set("Content-Type", "application/json")
 		io.WriteString(rw, `{"input_tokens":10}`)
@@ -231,10 +260,23 @@ func TestStatusLineInTheRealClaudeCode(t *testing.T) {
 	w.waitPane("from the stand-in", 60*time.Second)
 	w.waitPane("work · 5h ", 10*time.Second)
 
-	// Switch; the next refresh of the line names the new account.
+	if got, want := msgs.lastToken(), w.liveToken(); got == "" || got != want {
+		t.Fatalf("the session asked with another login than Claude Code's own")
+	}
+	before := msgs.lastToken()
+
+	// Switch; the running session follows: its next request carries the
+	// new account's login, and the next refresh of the line names it.
 	w.aimonitor("switch", "personal")
 	w.keys("Again please", "Enter")
-	w.waitPane("Answer number", 60*time.Second)
+	for deadline := time.Now().Add(60 * time.Second); strings.Count(w.pane(), "from the stand-in.") < 2; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second answer in the pane:\n%s", w.pane())
+		}
+	}
+	if got := msgs.lastToken(); got == before || got != w.liveToken() {
+		t.Errorf("after the switch the live session still asks as the old account")
+	}
 	w.waitPane("personal · 5h ", 60*time.Second)
 	if p := w.pane(); strings.Contains(p, "work · 5h ") {
 		t.Errorf("the pane still shows the old account:\n%s", p)

@@ -1,0 +1,34 @@
+package doctor_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/doctor"
+	"github.com/aimonitor/aimonitor/internal/claudetest"
+)
+
+// doctor names the installed Claude Code's version, and warns when it is
+// newer than the newest one aimonitor was verified with.
+func TestDoctorNamesClaudeCodesVersion(t *testing.T) {
+	real := claudetest.Bin(t)
+	w := newWorld(t)
+
+	dir := t.TempDir()
+	if err := os.Symlink(real, filepath.Join(dir, "claude")); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, w.doctor("PATH="+dir), doctor.AreaClaudeCode, doctor.OK, "Claude Code "+claudecode.TestPinned, "verified from "+claudecode.OldestSupported+" to "+claudecode.NewestVerified)
+
+	future := t.TempDir()
+	script := "#!/bin/sh\necho '99.0.1 (Claude Code)'\n"
+	if err := os.WriteFile(filepath.Join(future, "claude"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, w.doctor("PATH="+future+":/usr/bin:/bin"), doctor.AreaClaudeCode, doctor.Warn,
+		"Claude Code 99.0.1", "newer than the newest version aimonitor was verified with ("+claudecode.NewestVerified+")", "@anthropic-ai/claude-code@"+claudecode.NewestVerified)
+
+	expect(t, w.doctor("PATH="+t.TempDir()), doctor.AreaClaudeCode, doctor.Warn, "no `claude` on the PATH")
+}
