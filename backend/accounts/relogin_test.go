@@ -57,12 +57,12 @@ func (h *harness) relogin(label string, logins ...sim.Credentials) (*accounts.Ac
 func TestReloginRenewsTheAccountAndKeepsIt(t *testing.T) {
 	h := newHarness(t)
 	ca, cb, cc := h.account("a@example.com"), h.account("b@example.com"), h.account("c@example.com")
-	a := h.adopt(ca, "a")
+	h.adopt(ca, "a")
 	if _, err := h.m.Rename(h.ctx, "a", "work"); err != nil {
 		t.Fatal(err)
 	}
 	b := h.adopt(cb, "b")
-	a, _ = h.m.ByLabel(h.ctx, "work")
+	a, _ := h.m.ByLabel(h.ctx, "work")
 	h.expireLogin(a)
 	if _, err := h.m.Switch(h.ctx, "b", accounts.TriggerManual, "history", nil); err != nil {
 		t.Fatal(err)
