@@ -174,7 +174,7 @@ func (a *App) domReady(ctx context.Context) {
 	if mini {
 		a.restorePosition(ctx)
 	}
-	a.followMoves(ctx)
+	go a.followMoves(ctx)
 }
 
 // beforeClose remembers the widget's position; it never blocks closing.

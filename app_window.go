@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
@@ -225,31 +224,44 @@ func (a *App) storePosition(ctx context.Context, p windowPos) {
 	}
 }
 
-// movedSettle is how long the widget must rest before a move is saved, so
-// a drag writes once.
-const movedSettle = 500 * time.Millisecond
+// moveCheckEvery spaces the looks at where the mini widget is: a move is
+// saved within this long. (GTK's configure-event would tell at once, but a
+// handler on it upset Wails' own resizing of the window into the panel.)
+const moveCheckEvery = time.Second
 
-// followMoves saves the mini widget's position each time it comes to rest.
+// followMoves saves the mini widget's position whenever it has moved,
+// until ctx ends.
 func (a *App) followMoves(ctx context.Context) {
-	var mu sync.Mutex
-	var timer *time.Timer
+	if !haveGeometry {
+		return
+	}
+	t := time.NewTicker(moveCheckEvery)
+	defer t.Stop()
 	var last windowPos
-	watchMoves(func(x, y int) {
-		mu.Lock()
-		defer mu.Unlock()
-		last = windowPos{x, y}
-		if timer != nil {
-			timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-		timer = time.AfterFunc(movedSettle, func() {
-			mu.Lock()
-			p := last
-			mu.Unlock()
-			if ctx.Err() == nil {
+		a.mu.Lock()
+		mini := a.mode == view.ModeMini
+		a.mu.Unlock()
+		if !mini {
+			last = windowPos{}
+			continue
+		}
+		g, ok := readGeometry()
+		if !ok || !g.HaveWindow {
+			continue
+		}
+		if p := (windowPos{g.Window.X, g.Window.Y}); p != last {
+			if last != (windowPos{}) {
 				a.storePosition(ctx, p)
 			}
-		})
-	})
+			last = p
+		}
+	}
 }
 
 // miniHeightNow is the mini widget's height as its content last asked for it.

@@ -147,24 +147,6 @@ static void aim_move(int x, int y) {
 	g_idle_add(aim_move_idle, p);
 }
 
-extern void aimWindowConfigured(int x, int y);
-
-static gboolean aim_on_configure(GtkWidget *w, GdkEvent *e, gpointer data) {
-	int x = 0, y = 0;
-	gtk_window_get_position(GTK_WINDOW(w), &x, &y);
-	aimWindowConfigured(x, y);
-	return FALSE;
-}
-
-static gboolean aim_watch_idle(gpointer data) {
-	GtkWindow *w = aim_main_window();
-	if (w != NULL) g_signal_connect(w, "configure-event", G_CALLBACK(aim_on_configure), NULL);
-	return G_SOURCE_REMOVE;
-}
-
-// aim_watch_moves reports every move or resize of the window.
-static void aim_watch_moves(void) { g_idle_add(aim_watch_idle, NULL); }
-
 // aim_composited initialises GTK (again, harmlessly, for Wails) and asks
 // whether a compositing manager draws the screen.
 static gboolean aim_composited(void) {
@@ -175,10 +157,7 @@ static gboolean aim_composited(void) {
 */
 import "C"
 
-import (
-	"sync"
-	"unsafe"
-)
+import "unsafe"
 
 // setFrame sets the window frame, minimum size and size in one step. Wails
 // v2 has no runtime call for the frame, and its own size calls can land on
@@ -215,23 +194,6 @@ func readGeometry() (screenGeometry, bool) {
 
 // moveWindow places the window at root coordinates.
 func moveWindow(x, y int) { C.aim_move(C.int(x), C.int(y)) }
-
-var (
-	movedMu sync.Mutex
-	movedFn func(x, y int)
-)
-
-// watchMoves calls fn (from GTK's main loop: it must not block) with the
-// window's root position whenever the window moves or changes size.
-func watchMoves(fn func(x, y int)) {
-	movedMu.Lock()
-	first := movedFn == nil
-	movedFn = fn
-	movedMu.Unlock()
-	if first {
-		C.aim_watch_moves()
-	}
-}
 
 const haveGeometry = true
 
