@@ -37,4 +37,4 @@ epoch=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || d
 mkdir -p "$(dirname "$out")"
 tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "$name" | gzip -n9 >"$out.tmp"
 mv -f "$out.tmp" "$out"
-echo "built $out ($(du -h "$out" | cut -f1): $(tar -tzf "$out" | sed "s|^$name/||" | grep . | paste -sd' '))"
+echo "built $out ($(du -h "$out" | cut -f1), $(tar -tzf "$out" | grep -vc '/$') files)"

@@ -1,7 +1,9 @@
 // Command spawn times whole processes: it runs each given command ROUNDS
 // times, the commands taking turns within a round, and prints per label the
-// median wall time (fork to exit, as a shell sees it) and the median peak
-// RSS (the kernel's ru_maxrss of the process). Commands with the same label
+// median wall time (fork to exit, as a shell sees it), the median CPU time
+// (user + system: what the process itself cost, which other load on the
+// machine changes far less than the wall time) and the median peak RSS (the
+// kernel's ru_maxrss of the process). Commands with the same label
 // are pooled (e.g. switching back and forth between two accounts).
 //
 // Usage: spawn [-rounds N] [-warmup N] LABEL=COMMAND [LABEL=COMMAND...]
@@ -21,6 +23,7 @@ import (
 
 type sample struct {
 	wall time.Duration
+	cpu  time.Duration
 	rss  int64 // KiB
 }
 
@@ -59,22 +62,25 @@ func main() {
 			}
 			if r >= *warmup {
 				ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-				samples[c.label] = append(samples[c.label], sample{wall, ru.Maxrss})
+				cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+				samples[c.label] = append(samples[c.label], sample{wall, cpu, ru.Maxrss})
 			}
 		}
 	}
-	fmt.Printf("%-28s %5s %10s %10s %10s %10s\n", "command", "runs", "median", "min", "max", "peak RSS")
+	fmt.Printf("%-28s %5s %10s %10s %10s %10s %10s\n", "command", "runs", "median", "min", "max", "CPU", "peak RSS")
 	for _, l := range labels {
 		s := samples[l]
 		walls := make([]time.Duration, len(s))
+		cpus := make([]time.Duration, len(s))
 		rss := make([]int64, len(s))
 		for i, x := range s {
-			walls[i], rss[i] = x.wall, x.rss
+			walls[i], cpus[i], rss[i] = x.wall, x.cpu, x.rss
 		}
 		slices.Sort(walls)
+		slices.Sort(cpus)
 		slices.Sort(rss)
-		fmt.Printf("%-28s %5d %10s %10s %10s %7.1f MB\n", l, len(s), ms(walls[len(walls)/2]), ms(walls[0]), ms(walls[len(walls)-1]),
-			float64(rss[len(rss)/2])/1024)
+		fmt.Printf("%-28s %5d %10s %10s %10s %10s %7.1f MB\n", l, len(s), ms(walls[len(walls)/2]), ms(walls[0]), ms(walls[len(walls)-1]),
+			ms(cpus[len(cpus)/2]), float64(rss[len(rss)/2])/1024)
 	}
 }
 
