@@ -11,7 +11,6 @@ const haveSetFrame = false
 // Without GTK the widget is placed through Wails (see placeThroughWails).
 func readGeometry() (screenGeometry, bool) { return screenGeometry{}, false }
 func moveWindow(int, int)                  {}
-func watchMoves(func(x, y int))            {}
 
 const haveGeometry = false
 
