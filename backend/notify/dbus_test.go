@@ -126,7 +126,9 @@ func TestDBusSendsSummaryBodyAndUrgency(t *testing.T) {
 // written; the summary is plain text by the spec and goes as it is.
 func TestDBusEscapesBodiesForMarkupServers(t *testing.T) {
 	bus, f := serve(t)
+	f.mu.Lock()
 	f.caps = []string{"body", "body-markup", "body-hyperlinks", "body-images"}
+	f.mu.Unlock()
 	s := notify.NewDBus(notify.Options{BusAddress: bus.Address})
 	t.Cleanup(func() { s.Close() })
 	m := notify.Message{Summary: "<b>x</b>: 5-hour window at 81 %", Body: `Org <a href="https://evil.example">Acme & Co</a> <img src="file:///x"/>`}
