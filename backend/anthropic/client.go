@@ -159,6 +159,12 @@ func (c *Client) do(req *http.Request, endpoint string, classify func(status int
 		return nil, e
 	}
 
+	// A declared length over the cap is refused before reading: on a slow
+	// link the read could otherwise outlast the timeout and the answer be
+	// reported as a network fault instead of a malformed one.
+	if resp.ContentLength > MaxBodyBytes {
+		return nil, &Error{Kind: ErrMalformed, Endpoint: endpoint, Status: resp.StatusCode, Err: fmt.Errorf("the answer is larger than %d KiB", MaxBodyBytes>>10)}
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
 	if err != nil {
 		clear(body)
