@@ -278,13 +278,22 @@ func TestSwitchingWithTheRealClaudeCode(t *testing.T) {
 	e.expectClaude(ca)
 
 	// Capture B while A stays live: the user logs in elsewhere once asked.
+	// add puts A back as soon as it has identified B, so to ask Claude
+	// Code about B meanwhile the profile endpoint refuses B until Claude
+	// Code has answered: add keeps waiting with B live (no clock involved;
+	// the timeout is only a guard).
 	credsA, cfgA := e.files()
+	if err := e.sim.SetFault(sim.Fault{Kind: sim.FaultServerError, Endpoint: sim.EndpointProfile, Account: cb.Identity.AccountUUID}); err != nil {
+		t.Fatal(err)
+	}
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- e.exec(ctx, &out, &errOut, "add", "--label", "personal", "--timeout", "30s") }()
+	go func() { done <- e.exec(ctx, &out, &errOut, "add", "--label", "personal", "--timeout", "10m") }()
 	waitFor(t, &errOut, "Waiting until")
 	e.login(cb)
+	waitFor(t, &errOut, "could not check the new login yet")
 	e.expectClaude(cb) // Claude Code itself sees the new login meanwhile
+	e.sim.ClearFaults()
 	if code := <-done; code != 0 {
 		t.Fatalf("capture: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
@@ -537,7 +546,7 @@ func (b *lockedBuffer) String() string {
 
 func waitFor(t *testing.T, b *lockedBuffer, text string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // a guard against a hang, not a budget
 	for !strings.Contains(b.String(), text) {
 		if time.Now().After(deadline) {
 			t.Fatalf("never printed %q; got %q", text, b.String())
