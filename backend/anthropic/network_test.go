@@ -1,6 +1,7 @@
 package anthropic_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -56,6 +57,10 @@ func TestNetworkFailuresInWords(t *testing.T) {
 		// its start and end around the seconds a timeout waited.
 		want, wantEnd string
 		is            func(error) bool
+		// timeout bounds the request: short only where the timeout is
+		// what is tested, a guard everywhere else (a loaded machine can
+		// take longer than 0.2 s for a TLS handshake on loopback).
+		timeout time.Duration
 	}{
 		{name: "refused", base: closed, call: usage,
 			want: "anthropic usage: could not reach {host}: the connection was refused — check your network or firewall",
@@ -63,7 +68,7 @@ func TestNetworkFailuresInWords(t *testing.T) {
 		{name: "refused on refresh", base: closed, call: refresh,
 			want: "anthropic token refresh: could not reach {host}: the connection was refused — check your network or firewall",
 			is:   func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }},
-		{name: "timeout", base: silent, call: usage,
+		{name: "timeout", base: silent, call: usage, timeout: 200 * time.Millisecond,
 			want: "anthropic usage: could not reach {host}: no answer within 0.", wantEnd: " s — check your network, or try again later",
 			is: func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }},
 		{name: "untrusted certificate", base: untrusted, call: profile,
@@ -105,7 +110,7 @@ func TestNetworkFailuresInWords(t *testing.T) {
 			if tc.resolver != nil {
 				eopts = append(eopts, egress.WithResolver(tc.resolver))
 			}
-			c, err := anthropic.New(egress.NewClient(policy, eopts...), clock.NewFake(t0), append(opts, anthropic.WithTimeout(200*time.Millisecond))...)
+			c, err := anthropic.New(egress.NewClient(policy, eopts...), clock.NewFake(t0), append(opts, anthropic.WithTimeout(cmp.Or(tc.timeout, 30*time.Second)))...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -273,6 +273,8 @@ type ownerState struct {
 	nextWhy     string
 	lastErr     string
 	lastErrAt   *time.Time
+	loggedErr   string    // the last error written to the log …
+	loggedErrAt time.Time // … and when, so a lasting failure is not logged every tick
 	lastDecided *Decision
 	levels      usage.Levels
 	maxGap      time.Duration
@@ -299,7 +301,10 @@ func (dm *Daemon) own(ctx context.Context) error {
 		}
 		now := dm.d.Clock.Now()
 		next := now.Add(dm.d.Heartbeat)
-		if !st.nextPoll.IsZero() && st.nextPoll.Before(next) {
+		// A poll still due after the tick could not run (the accounts
+		// could not be listed: a locked keyring, say): it is retried at
+		// the heartbeat, not at once, or the loop would spin.
+		if st.nextPoll.After(now) && st.nextPoll.Before(next) {
 			next = st.nextPoll
 		}
 		if !wakeAt.IsZero() && wakeAt.Before(next) {
@@ -321,9 +326,17 @@ func (dm *Daemon) runReleaseChecks(ctx context.Context) {
 		func(err error) { dm.d.Log.Info("daemon: release check failed", "err", err) })
 }
 
+// repeatErrorLogEvery is how often a failure that lasts (a locked keyring
+// overnight, say) is logged again; the status document always has it.
+const repeatErrorLogEvery = 10 * time.Minute
+
 func (dm *Daemon) errorf(st *ownerState, now time.Time, format string, args ...any) {
 	msg := logging.Redact(fmt.Sprintf(format, args...))
 	st.lastErr, st.lastErrAt = msg, &now
+	if msg == st.loggedErr && now.Sub(st.loggedErrAt) < repeatErrorLogEvery {
+		return
+	}
+	st.loggedErr, st.loggedErrAt = msg, now
 	dm.d.Log.Warn("daemon: " + msg)
 }
 
@@ -362,7 +375,7 @@ func (dm *Daemon) tick(ctx context.Context, st *ownerState) time.Time {
 		res := dm.sched.Poll(ctx, *active)
 		switch res.Outcome {
 		case usage.Fetched:
-			st.lastErr, st.lastErrAt = "", nil
+			st.lastErr, st.lastErrAt, st.loggedErr = "", nil, ""
 		case usage.Failed, usage.Relogin:
 			dm.errorf(st, now, "usage of %s: %v", active.Label, res.Err)
 		}

@@ -2,9 +2,12 @@ package daemon_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,12 +65,12 @@ type harness struct {
 
 func fixedJitter() float64 { return 0.5 }
 
-func start(t *testing.T, env *usagetest.Env, cfg config.Config) *harness {
+func start(t *testing.T, env *usagetest.Env, cfg config.Config, tweak ...func(*daemon.Deps)) *harness {
 	t.Helper()
 	h := &harness{t: t, env: env, sent: &recorder{}, idle: make(chan time.Time), cfg: cfg, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	dm, err := daemon.New(daemon.Deps{
+	deps := daemon.Deps{
 		Store: env.Store, Accounts: env.Accounts, Client: env.Client, Clock: env.Clock,
 		Config:   h.config,
 		LockFile: filepath.Join(filepath.Dir(env.DBFile), daemon.LockName),
@@ -79,7 +82,11 @@ func start(t *testing.T, env *usagetest.Env, cfg config.Config) *harness {
 			case <-ctx.Done():
 			}
 		},
-	})
+	}
+	for _, f := range tweak {
+		f(&deps)
+	}
+	dm, err := daemon.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,4 +449,56 @@ func TestCancelPendingFromAnotherProcess(t *testing.T) {
 		t.Fatalf("notifications %q", got)
 	}
 	h.until(5*time.Minute, "the swap to be offered again", func() bool { return h.dm.Status().PendingSwap != nil })
+}
+
+// lockedList fails List while locked, as the accounts Manager does while the
+// keyring (say the file keyring of a headless box) waits to be unlocked.
+type lockedList struct {
+	*usagetest.Accounts
+	locked atomic.Bool
+}
+
+func (l *lockedList) List(ctx context.Context) ([]usage.Account, error) {
+	if l.locked.Load() {
+		return nil, errors.New("the file keyring is locked")
+	}
+	return l.Accounts.List(ctx)
+}
+
+// warnCounter counts the WARN records a logger receives.
+type warnCounter struct{ n atomic.Int64 }
+
+func (w *warnCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (w *warnCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Level == slog.LevelWarn {
+		w.n.Add(1)
+	}
+	return nil
+}
+func (w *warnCounter) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnCounter) WithGroup(string) slog.Handler      { return w }
+
+// A failure that lasts all night is in the status document on every tick,
+// but in the log once per repeat interval, not once per heartbeat.
+func TestALastingFailureIsNotLoggedEveryTick(t *testing.T) {
+	env := usagetest.New(t)
+	_, uuid := env.Add(t, "work", map[string]sim.WindowSpec{sim.FiveHour: {Utilization: 10, ResetsIn: 3 * time.Hour}})
+	accts := &lockedList{Accounts: env.Accounts}
+	warns := &warnCounter{}
+	h := start(t, env, defaultConfig(), func(d *daemon.Deps) {
+		d.Accounts = accts
+		d.Log = slog.New(warns)
+	})
+	h.until(time.Minute, "the first poll", func() bool { return env.Requests(uuid) == 1 })
+	accts.locked.Store(true)
+	before := warns.n.Load()
+	end := env.Clock.Now().Add(35 * time.Minute)
+	h.until(40*time.Minute, "35 minutes to pass", func() bool { return !env.Clock.Now().Before(end) })
+	if doc := h.dm.Status(); !strings.Contains(doc.LastError, "locked") {
+		t.Fatalf("last error %q, want the keyring's", doc.LastError)
+	}
+	// At 0, 10, 20 and 30 minutes; a heartbeat of 5 s would be 420.
+	if n := warns.n.Load() - before; n < 2 || n > 5 {
+		t.Fatalf("%d warnings in 35 minutes of a lasting failure, want about 4", n)
+	}
 }
