@@ -52,11 +52,14 @@ func TestBrowserOnSimulator(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	dev := startGroup(t, env, root, "go", "tool", "wails", "dev", "-m", "-s", "-ldflags", "-X github.com/aimonitor/aimonitor/backend/buildinfo.Version=v0.1.0-e2e", "-devserver", addr, "-noreload", "-nogorebuild", "-skipbindings", "-loglevel", "Warning")
 	url := "http://" + addr + "/"
+	// Each probe is bounded, so a wails dev that accepts but never answers
+	// fails at waitFor's limit instead of hanging until go test's timeout.
+	probe := &http.Client{Timeout: 5 * time.Second}
 	waitFor(t, 240*time.Second, "wails dev to serve the UI", func() bool {
 		if dev.cmd.ProcessState != nil {
 			t.Fatalf("wails dev exited:\n%s", dev.out.String())
 		}
-		resp, err := http.Get(url)
+		resp, err := probe.Get(url)
 		if err != nil {
 			return false
 		}
