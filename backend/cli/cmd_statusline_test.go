@@ -55,7 +55,12 @@ func TestStatuslineInstallUninstall(t *testing.T) {
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}
+	// The entry names the binary that ran: the test binary in-process, the
+	// real one when AIMONITOR_BIN is set.
 	exe, _ := os.Executable()
+	if bin := os.Getenv("AIMONITOR_BIN"); bin != "" {
+		exe = bin
+	}
 	exe, _ = filepath.EvalSymlinks(exe)
 	if !strings.HasSuffix(v.StatusLine.Command, " statusline") || !strings.Contains(v.StatusLine.Command, filepath.Base(exe)) || v.Model != "opus" {
 		t.Fatalf("settings.json after install: %s", data)
