@@ -7,6 +7,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/statusline"
 	"github.com/aimonitor/aimonitor/backend/tokens"
+	"github.com/aimonitor/aimonitor/backend/update"
 )
 
 // Bindings is every method the window binds for the frontend. app.go
@@ -76,6 +77,7 @@ var Names = map[reflect.Type]string{
 	reflect.TypeFor[tokens.Row]():        "TokenRow",
 	reflect.TypeFor[tokens.Block]():      "TokenBlock",
 	reflect.TypeFor[statusline.State]():  "StatusLineState",
+	reflect.TypeFor[update.Result]():     "ReleaseCheck",
 }
 
 // Enums are the string types the frontend sees as a union of their values.

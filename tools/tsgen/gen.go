@@ -250,12 +250,85 @@ func (g *generator) declare(t reflect.Type) error {
 		g.decls[n] = fmt.Sprintf("/** Go: %v */\nexport type %s = %s;\n", t, n, strings.Join(quoted, " | "))
 		return nil
 	}
+	if base, ok := g.extendable(t); ok {
+		baseName, err := g.name(base)
+		if err != nil {
+			return fmt.Errorf("%v: %w", t, err)
+		}
+		body, err := g.ownObject(t)
+		if err != nil {
+			return fmt.Errorf("%v: %w", t, err)
+		}
+		g.decls[n] = fmt.Sprintf("/** Go: %v */\nexport interface %s extends %s %s\n", t, n, baseName, body)
+		return nil
+	}
 	body, err := g.object(t, "")
 	if err != nil {
 		return fmt.Errorf("%v: %w", t, err)
 	}
 	g.decls[n] = fmt.Sprintf("/** Go: %v */\nexport interface %s %s\n", t, n, body)
 	return nil
+}
+
+// extendable reports the one named struct t embeds, when t's JSON form is
+// exactly that struct's plus t's own fields, so the TypeScript side can say
+// `extends` instead of repeating the members. Anything subtler (two embeds,
+// a field of t hiding one of the base's) keeps the flattened form.
+func (g *generator) extendable(t reflect.Type) (reflect.Type, bool) {
+	var base reflect.Type
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if !sf.Anonymous {
+			continue
+		}
+		if base != nil || sf.Tag.Get("json") != "" || sf.Type.Kind() != reflect.Struct ||
+			sf.Type.Name() == "" || sf.Type == timeType {
+			return nil, false
+		}
+		if _, sub := g.c.Substitute[sf.Type]; sub {
+			return nil, false
+		}
+		base = sf.Type
+	}
+	if base == nil {
+		return nil, false
+	}
+	var inherited, own []field
+	if err := g.collect(base, 0, &inherited); err != nil {
+		return nil, false
+	}
+	if err := g.collectOwn(t, &own); err != nil {
+		return nil, false
+	}
+	names := map[string]bool{}
+	for _, f := range inherited {
+		names[f.name] = true
+	}
+	for _, f := range own {
+		if names[f.name] {
+			return nil, false
+		}
+	}
+	return base, true
+}
+
+// ownObject is the member list of t's fields that are not embedded.
+func (g *generator) ownObject(t reflect.Type) (string, error) {
+	var own []field
+	if err := g.collectOwn(t, &own); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("{\n")
+	for _, f := range own {
+		opt := ""
+		if f.optional {
+			opt = "?"
+		}
+		fmt.Fprintf(&b, "  %s%s: %s;\n", f.name, opt, f.ts)
+	}
+	b.WriteString("}")
+	return b.String(), nil
 }
 
 // field is one JSON member of a struct, after encoding/json's rules for
@@ -321,50 +394,75 @@ func (g *generator) object(t reflect.Type, indent string) (string, error) {
 
 func (g *generator) collect(t reflect.Type, depth int, out *[]field) error {
 	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
+		if err := g.collectField(t.Field(i), depth, out); err != nil {
+			return err
 		}
-		name, opts, _ := strings.Cut(tag, ",")
-		ft := sf.Type
-		if sf.Anonymous && name == "" {
-			et := ft
-			if et.Kind() == reflect.Pointer {
-				et = et.Elem()
-			}
-			if et.Kind() == reflect.Struct && et != timeType {
-				if err := g.collect(et, depth+1, out); err != nil {
-					return err
-				}
-				continue
-			}
-		}
-		if !sf.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		var ts string
-		var err error
-		switch {
-		case sf.Tag.Get("tstype") != "":
-			ts = sf.Tag.Get("tstype")
-		case hasOpt(opts, "string"):
-			ts = "string"
-		default:
-			ts, err = g.ts(ft)
-		}
-		if err != nil {
-			return fmt.Errorf("field %s: %w", sf.Name, err)
-		}
-		*out = append(*out, field{
-			name: name, ts: ts, depth: depth, tagged: tag != "",
-			optional: hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero"),
-			index:    len(*out),
-		})
 	}
+	return nil
+}
+
+// collectOwn collects t's fields, leaving out the structs it embeds.
+func (g *generator) collectOwn(t reflect.Type, out *[]field) error {
+	for i := range t.NumField() {
+		if sf := t.Field(i); !isStructEmbed(sf) {
+			if err := g.collectField(sf, 0, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isStructEmbed: an embedded struct whose fields encoding/json promotes.
+func isStructEmbed(sf reflect.StructField) bool {
+	name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+	if !sf.Anonymous || name != "" || sf.Tag.Get("json") == "-" {
+		return false
+	}
+	et := sf.Type
+	if et.Kind() == reflect.Pointer {
+		et = et.Elem()
+	}
+	return et.Kind() == reflect.Struct && et != timeType
+}
+
+func (g *generator) collectField(sf reflect.StructField, depth int, out *[]field) error {
+	tag := sf.Tag.Get("json")
+	if tag == "-" {
+		return nil
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if isStructEmbed(sf) {
+		et := sf.Type
+		if et.Kind() == reflect.Pointer {
+			et = et.Elem()
+		}
+		return g.collect(et, depth+1, out)
+	}
+	if !sf.IsExported() {
+		return nil
+	}
+	if name == "" {
+		name = sf.Name
+	}
+	var ts string
+	var err error
+	switch {
+	case sf.Tag.Get("tstype") != "":
+		ts = sf.Tag.Get("tstype")
+	case hasOpt(opts, "string"):
+		ts = "string"
+	default:
+		ts, err = g.ts(sf.Type)
+	}
+	if err != nil {
+		return fmt.Errorf("field %s: %w", sf.Name, err)
+	}
+	*out = append(*out, field{
+		name: name, ts: ts, depth: depth, tagged: tag != "",
+		optional: hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero"),
+		index:    len(*out),
+	})
 	return nil
 }
 

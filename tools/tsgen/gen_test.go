@@ -108,6 +108,43 @@ func TestShapesFollowEncodingJSON(t *testing.T) {
 	}
 }
 
+type Base struct {
+	A string `json:"a"`
+	B int    `json:"b,omitempty"`
+}
+
+type extended struct {
+	Base
+	C bool `json:"c"`
+}
+
+type hiding struct {
+	Base
+	B string `json:"b"` // hides Base.B with another type: `extends` would not compile
+}
+
+func TestOneEmbeddedStructBecomesExtends(t *testing.T) {
+	out, err := Generate(Contract{
+		Bindings:  reflect.TypeFor[Calls](),
+		Names:     map[reflect.Type]string{reflect.TypeFor[sample](): "Sample"},
+		Enums:     map[reflect.Type][]string{reflect.TypeFor[kind](): {"k1", "k2"}},
+		Documents: []reflect.Type{reflect.TypeFor[extended](), reflect.TypeFor[hiding]()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(out)
+	for _, want := range []string{
+		"export interface extended extends Base {\n  c: boolean;\n}",
+		"export interface Base {\n  a: string;\n  b?: number;\n}",
+		"export interface hiding {\n  a: string;\n  b: string;\n}",
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("missing %q in\n%s", want, src)
+		}
+	}
+}
+
 type clashA struct{ X int }
 type Marshals struct{}
 

@@ -4,23 +4,7 @@
 // shows every place the frontend must follow.
 
 /** Go: view.Account */
-export interface Account {
-  id: number;
-  label: string;
-  account_uuid: string;
-  email: string;
-  display_name: string;
-  organization_uuid: string;
-  organization: string;
-  organization_type: string;
-  subscription: string;
-  rate_limit_tier: string;
-  keyring_ref: string;
-  created_at: string;
-  last_used_at?: string | null;
-  needs_relogin: boolean;
-  relogin_reason?: string;
-  cooldown_until?: string | null;
+export interface Account extends SavedAccount {
   active: boolean;
   stale: boolean;
   usage: Usage | null;
@@ -113,15 +97,8 @@ export interface ListWindow {
 }
 
 /** Go: tokens.ModelTotals */
-export interface ModelTotals {
+export interface ModelTotals extends TokenTotals {
   model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_input_tokens: number;
-  cache_read_input_tokens: number;
-  cost_usd: number | null;
-  messages: number;
-  unpriced_models?: string[];
 }
 
 /** Go: paths.Paths */
@@ -143,6 +120,17 @@ export interface PendingSwap {
 
 /** Go: view.Poller */
 export type Poller = 'widget' | 'daemon' | 'none';
+
+/** Go: update.Result */
+export interface ReleaseCheck {
+  current: string;
+  latest: string;
+  update_available: boolean;
+  url?: string;
+  published_at?: string | null;
+  not_modified: boolean;
+  current_unversioned?: boolean;
+}
 
 /** Go: accounts.Account */
 export interface SavedAccount {
@@ -218,18 +206,11 @@ export interface TokenBlock {
 }
 
 /** Go: tokens.Row */
-export interface TokenRow {
+export interface TokenRow extends TokenTotals {
   date?: string;
   model?: string;
   project?: string;
   account?: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_input_tokens: number;
-  cache_read_input_tokens: number;
-  cost_usd: number | null;
-  messages: number;
-  unpriced_models?: string[];
   models?: ModelTotals[];
 }
 
@@ -279,14 +260,7 @@ export interface UnsavedLogin {
 }
 
 /** Go: view.UpdateInfo */
-export interface UpdateInfo {
-  current: string;
-  latest: string;
-  update_available: boolean;
-  url?: string;
-  published_at?: string | null;
-  not_modified: boolean;
-  current_unversioned?: boolean;
+export interface UpdateInfo extends ReleaseCheck {
   checked_at?: string | null;
   error?: string;
   enabled: boolean;
