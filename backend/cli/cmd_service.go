@@ -5,6 +5,8 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
+	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/backend/userunit"
 )
 
 func (a *app) serviceCommand() *cobra.Command {
@@ -33,11 +35,7 @@ With the file keyring, the daemon reads the passphrase from --passphrase-file (d
 AIMONITOR_KEYRING_PASSPHRASE_FILE), or else uses the key ` + "`aimonitor keyring unlock`" + ` keeps.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service()
-			if err != nil {
-				return err
-			}
-			unit, err := svc.DaemonUnit(passFile)
+			svc, unit, err := a.daemonUnit(passFile)
 			if err != nil {
 				return err
 			}
@@ -80,11 +78,7 @@ func (a *app) serviceUninstallCommand() *cobra.Command {
 		Short: "Stop, disable and remove the daemon's user service",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service()
-			if err != nil {
-				return err
-			}
-			unit, err := svc.DaemonUnit("")
+			_, unit, err := a.daemonUnit("")
 			if err != nil {
 				return err
 			}
@@ -110,11 +104,7 @@ func (a *app) serviceStatusCommand() *cobra.Command {
 		Short: "Say whether the daemon's user service is installed, enabled and running",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.service()
-			if err != nil {
-				return err
-			}
-			unit, err := svc.DaemonUnit("")
+			_, unit, err := a.daemonUnit("")
 			if err != nil {
 				return err
 			}
@@ -138,4 +128,15 @@ func (a *app) serviceStatusCommand() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// daemonUnit is the daemon's user service as this command's settings
+// describe it.
+func (a *app) daemonUnit(passphraseFile string) (*service.Service, userunit.Unit, error) {
+	svc, err := a.service()
+	if err != nil {
+		return nil, userunit.Unit{}, err
+	}
+	unit, err := svc.DaemonUnit(passphraseFile)
+	return svc, unit, err
 }
