@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // remove --purge asks on a terminal: "no" removes nothing and does not
@@ -12,17 +13,17 @@ func TestRemovePurgeAsksOnATerminal(t *testing.T) {
 	uuid := mustUUID(t, m, "home")
 	tm := newTerminal(t)
 	done, _ := tm.run(m.env, "remove", "home", "--purge")
-	tm.answer("Type yes to continue:", 1, "no")
-	if r := <-done; r.code != ExitFailure || !tm.waitFor("aimonitor: nothing was removed\r\n") || strings.Contains(tm.shown(), "--yes") {
-		t.Fatalf("answering no: exit %d, screen %q", r.code, tm.shown())
+	tm.Answer("Type yes to continue:", 1, "no", 10*time.Second)
+	if r := <-done; r.code != ExitFailure || !tm.WaitFor("aimonitor: nothing was removed\r\n", 5*time.Second) || strings.Contains(tm.Shown(), "--yes") {
+		t.Fatalf("answering no: exit %d, screen %q", r.code, tm.Shown())
 	}
 	if _, err := m.stash(uuid); err != nil {
 		t.Fatalf("answering no deleted the login: %v", err)
 	}
 	done, out := tm.run(m.env, "remove", "home", "--purge")
-	tm.answer("Type yes to continue:", 2, "yes")
+	tm.Answer("Type yes to continue:", 2, "yes", 10*time.Second)
 	if r := <-done; r.code != 0 || !strings.Contains(out.String(), `Removed "home" and deleted its saved login`) {
-		t.Fatalf("answering yes: exit %d, %s, screen %q", r.code, out.String(), tm.shown())
+		t.Fatalf("answering yes: exit %d, %s, screen %q", r.code, out.String(), tm.Shown())
 	}
 	if _, err := m.stash(uuid); err == nil {
 		t.Fatal("the saved login is still in the keyring")

@@ -10,15 +10,13 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/aimonitor/aimonitor/hardening/internal/world"
 	"github.com/aimonitor/aimonitor/hardening/leak"
 	"github.com/aimonitor/aimonitor/internal/claudetest"
+	"github.com/aimonitor/aimonitor/internal/ptytest"
 )
 
 // BinaryEnv names the aimonitor program to test; empty: this test binary.
@@ -186,84 +184,26 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 	}
 }
 
-// terminal is a pseudo-terminal for a child process: the child gets the
-// slave as stdin and stderr; the test reads the screen and types.
-type terminal struct {
-	t             *testing.T
-	master, slave *os.File
-	screen        syncBuffer
-}
-
-func newTerminal(t *testing.T) *terminal {
-	t.Helper()
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	fd := int(master.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slave, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		master.Close()
-		t.Skipf("cannot open the pseudo-terminal: %v", err)
-	}
-	tm := &terminal{t: t, master: master, slave: slave}
-	go func() {
-		buf := make([]byte, 1024)
-		for {
-			n, err := master.Read(buf)
-			tm.screen.Write(buf[:n])
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() { slave.Close(); master.Close() })
-	return tm
-}
-
-// typeAfter waits until the screen shows prompt count times with echo off,
-// then types line.
-func (tm *terminal) typeAfter(prompt string, count int, line string) {
-	tm.t.Helper()
-	waitUntil(tm.t, 60*time.Second, fmt.Sprintf("%q with echo off (screen: %q)", prompt, tm.screen.String()), func() bool {
-		if strings.Count(tm.screen.String(), prompt) < count {
-			return false
-		}
-		tio, err := unix.IoctlGetTermios(int(tm.slave.Fd()), unix.TCGETS)
-		return err == nil && tio.Lflag&unix.ECHO == 0
-	})
-	if _, err := tm.master.Write([]byte(line + "\n")); err != nil {
-		tm.t.Fatal(err)
-	}
-}
-
 // runOnTerminal runs one aimonitor command with the terminal as stdin and
 // stderr, typing the answers given (prompt -> line, in order).
 func (m *machine) runOnTerminal(answers [][2]string, args ...string) (string, string) {
 	m.t.Helper()
-	tm := newTerminal(m.t)
+	tm := ptytest.New(m.t)
 	cmd := m.w.Command(context.Background(), args...)
 	cmd.Env = append(cmd.Env, m.extra...)
 	var out bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tm.slave, &out, tm.slave
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tm.TTY, &out, tm.TTY
 	if err := cmd.Start(); err != nil {
 		m.t.Fatal(err)
 	}
 	seen := map[string]int{}
 	for _, a := range answers {
 		seen[a[0]]++
-		tm.typeAfter(a[0], seen[a[0]], a[1])
+		tm.AnswerSecret(a[0], seen[a[0]], a[1], 60*time.Second)
 	}
 	err := cmd.Wait()
 	time.Sleep(100 * time.Millisecond) // let the reader catch up with the screen
-	screen := tm.screen.String()
+	screen := tm.Shown()
 	m.w.Record(args, out.String(), screen)
 	if err != nil {
 		m.t.Fatalf("aimonitor %s on a terminal: %v\n%s%s", strings.Join(args, " "), err, out.String(), screen)
