@@ -92,7 +92,13 @@ func TestServiceInstall(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 2*time.Minute, "the unit's daemon to swap", func() bool { return m.email() == creds[0].Identity.Email })
+	for deadline := time.Now().Add(2 * time.Minute); m.email() != creds[0].Identity.Email; time.Sleep(250 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+			t.Fatalf("the unit's daemon did not swap within 2 minutes; it said:\n%s", errOut.String())
+		}
+	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("the daemon: %v\n%s", err, errOut.String())
