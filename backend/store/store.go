@@ -74,6 +74,11 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		return nil, err
 	}
 	err = s.withConn(ctx, func(conn *sqlite.Conn) error {
+		// Migrate always writes (it sets application_id in a write
+		// transaction, two fsyncs); a database already current is only read.
+		if current, err := isCurrent(conn, schema); err != nil || current {
+			return err
+		}
 		if err := sqlitemigration.Migrate(ctx, conn, schema); err != nil {
 			return fmt.Errorf("store: %s: %w", file, err)
 		}
@@ -89,6 +94,22 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		_ = chmodIfExists(file+suffix, paths.FileMode)
 	}
 	return s, nil
+}
+
+// isCurrent reports whether the database has every migration of schema and
+// is ours (its application_id).
+func isCurrent(conn *sqlite.Conn, schema sqlitemigration.Schema) (bool, error) {
+	var appID, version int32
+	err := sqlitex.ExecuteTransient(conn, "SELECT * FROM pragma_application_id, pragma_user_version", &sqlitex.ExecOptions{
+		ResultFunc: func(stmt *sqlite.Stmt) error {
+			appID, version = stmt.ColumnInt32(0), stmt.ColumnInt32(1)
+			return nil
+		},
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: %w", err)
+	}
+	return appID == schema.AppID && int(version) == len(schema.Migrations), nil
 }
 
 func prepareConn(conn *sqlite.Conn) error {
@@ -150,23 +171,64 @@ func (s *Store) write(ctx context.Context, foreignKeys bool, fn func(conn *sqlit
 			s.waiting.Add(-1)
 		}
 	}()
-	return s.withConn(ctx, func(conn *sqlite.Conn) (err error) {
-		if !foreignKeys {
-			// Only outside a transaction does this pragma take effect.
-			if err := sqlitex.ExecuteTransient(conn, "PRAGMA foreign_keys = OFF", nil); err != nil {
-				return fmt.Errorf("store: starting a write: %w", err)
-			}
-			defer sqlitex.ExecuteTransient(conn, "PRAGMA foreign_keys = ON", nil)
-		}
-		end, err := sqlitex.ImmediateTransaction(conn)
-		s.waiting.Add(-1)
-		waiting = false
-		if err != nil {
+	return s.withConn(ctx, func(conn *sqlite.Conn) error {
+		return s.transaction(conn, foreignKeys, &waiting, fn)
+	})
+}
+
+// transaction runs fn in an IMMEDIATE transaction on conn; *waiting is set
+// false (and the waiting count dropped) once the lock is had or refused.
+func (s *Store) transaction(conn *sqlite.Conn, foreignKeys bool, waiting *bool, fn func(conn *sqlite.Conn) error) (err error) {
+	if !foreignKeys {
+		// Only outside a transaction does this pragma take effect.
+		if err := sqlitex.ExecuteTransient(conn, "PRAGMA foreign_keys = OFF", nil); err != nil {
 			return fmt.Errorf("store: starting a write: %w", err)
 		}
-		defer end(&err)
-		return fn(conn)
-	})
+		defer sqlitex.ExecuteTransient(conn, "PRAGMA foreign_keys = ON", nil)
+	}
+	end, err := sqlitex.ImmediateTransaction(conn)
+	s.waiting.Add(-1)
+	*waiting = false
+	if err != nil {
+		return fmt.Errorf("store: starting a write: %w", err)
+	}
+	defer end(&err)
+	return fn(conn)
+}
+
+// Held is one connection kept for a run of write transactions (a long
+// scan). Its page cache stays valid from one transaction to the next: the
+// pool hands out its connections in turn, so separate Writes would each
+// find a connection whose cache the previous one made stale, free it and
+// read the pages again.
+type Held struct {
+	s    *Store
+	conn *sqlite.Conn
+}
+
+// Hold runs fn with one connection taken from the pool for its whole run.
+// Other goroutines keep the rest of the pool, and between fn's
+// transactions other processes and connections may write.
+func (s *Store) Hold(ctx context.Context, fn func(h *Held) error) error {
+	return s.withConn(ctx, func(conn *sqlite.Conn) error { return fn(&Held{s: s, conn: conn}) })
+}
+
+// Exec runs a statement outside a transaction (a pragma for the held
+// connection, such as its cache size).
+func (h *Held) Exec(query string) error {
+	return sqlitex.ExecuteTransient(h.conn, query, nil)
+}
+
+// WriteUnchecked is Store.WriteUnchecked on the held connection.
+func (h *Held) WriteUnchecked(fn func(conn *sqlite.Conn) error) error {
+	h.s.waiting.Add(1)
+	waiting := true
+	defer func() {
+		if waiting {
+			h.s.waiting.Add(-1)
+		}
+	}()
+	return h.s.transaction(h.conn, false, &waiting, fn)
 }
 
 func (s *Store) withConn(ctx context.Context, fn func(conn *sqlite.Conn) error) error {

@@ -220,3 +220,65 @@ func TestWriteUncheckedRestoresForeignKeys(t *testing.T) {
 		}
 	}
 }
+
+// Opening a database whose schema is current only reads it: another
+// connection sees no commit (sqlitemigration alone would write
+// application_id, with two fsyncs, on every start of every command).
+func TestOpenOfCurrentDatabaseWritesNothing(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a.db")
+	s := open(t, file)
+	conn, err := s.pool.Take(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.pool.Put(conn)
+	// data_version changes when another connection commits.
+	version := func() (v int64) {
+		sqlitex.ExecuteTransient(conn, "PRAGMA data_version", &sqlitex.ExecOptions{ResultFunc: func(st *sqlite.Stmt) error { v = st.ColumnInt64(0); return nil }})
+		return v
+	}
+	before := version()
+	open(t, file)
+	if v := version(); v != before {
+		t.Fatalf("opening a current database committed a write (data_version %d -> %d)", before, v)
+	}
+	if err := sqlitex.ExecuteTransient(conn, "PRAGMA user_version = 1", nil); err != nil {
+		t.Fatal(err)
+	}
+	// A database behind the schema is still migrated (here migration 2
+	// fails: its tables exist).
+	if _, err := Open(context.Background(), file); err == nil {
+		t.Fatal("a database at schema version 1 opened without migrating")
+	}
+}
+
+// A held connection runs one transaction after another while the rest of
+// the pool serves other writers between them.
+func TestHeldConnection(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "a.db"))
+	ctx := context.Background()
+	err := s.Hold(ctx, func(h *Held) error {
+		if err := h.Exec("PRAGMA cache_size = -4096"); err != nil {
+			return err
+		}
+		for i := range 3 {
+			if err := h.WriteUnchecked(func(conn *sqlite.Conn) error {
+				return sqlitex.Execute(conn, "INSERT INTO settings(key, value, updated_at) VALUES (?, 'held', 0)", &sqlitex.ExecOptions{Args: []any{fmt.Sprint("h", i)}})
+			}); err != nil {
+				return err
+			}
+			if err := s.SetSetting(ctx, fmt.Sprint("o", i), "other"); err != nil {
+				return err
+			}
+		}
+		return h.WriteUnchecked(func(conn *sqlite.Conn) error { return errors.New("rolled back") })
+	})
+	if err == nil || err.Error() != "rolled back" {
+		t.Fatalf("held writes: %v", err)
+	}
+	for _, k := range []string{"h0", "h2", "o0", "o2"} {
+		if _, ok, err := s.GetSetting(ctx, k); !ok || err != nil {
+			t.Fatalf("%s missing: %v", k, err)
+		}
+	}
+}
