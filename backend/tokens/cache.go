@@ -58,14 +58,28 @@ type hashWriter interface{ Write([]byte) (int, error) }
 // midnights writes the local midnights between the first and last quarter
 // hour with usage in [from, to).
 func midnights(conn *sqlite.Conn, h hashWriter, from, to int64, loc *time.Location) error {
-	stmt := conn.Prep(`SELECT min(bucket), max(bucket) FROM token_usage WHERE bucket >= ? AND bucket < ?`)
-	defer stmt.Reset()
-	stmt.BindInt64(1, bucketFloor(from))
-	stmt.BindInt64(2, bucketCeil(to))
-	if row, err := stmt.Step(); err != nil || !row || stmt.ColumnType(0) == sqlite.TypeNull {
+	// Two queries that each read one end of the primary key: min() and
+	// max() in one query read every row in the range (this was a fifth of
+	// a warm run's CPU time).
+	end := func(query string) (int64, bool, error) {
+		stmt := conn.Prep(query)
+		defer stmt.Reset()
+		stmt.BindInt64(1, bucketFloor(from))
+		stmt.BindInt64(2, bucketCeil(to))
+		row, err := stmt.Step()
+		if err != nil || !row {
+			return 0, false, err
+		}
+		return stmt.ColumnInt64(0) * bucketMS, true, nil
+	}
+	first, ok, err := end(`SELECT bucket FROM token_usage WHERE bucket >= ? AND bucket < ? ORDER BY bucket LIMIT 1`)
+	if err != nil || !ok {
 		return err
 	}
-	first, last := stmt.ColumnInt64(0)*bucketMS, stmt.ColumnInt64(1)*bucketMS
+	last, _, err := end(`SELECT bucket FROM token_usage WHERE bucket >= ? AND bucket < ? ORDER BY bucket DESC LIMIT 1`)
+	if err != nil {
+		return err
+	}
 	t := time.UnixMilli(first).In(loc)
 	y, m, d := t.Date()
 	var buf []byte

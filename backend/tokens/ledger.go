@@ -140,15 +140,39 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := l.parse(ctx, files, jobs)
-	var fresh freshLedger
 	fileIDs := make(map[string]int64, len(known))
 	for path, s := range known {
 		fileIDs[path] = s.id
 	}
+	// One connection for the whole scan, so each transaction finds the
+	// pages the last one left in its cache.
+	err = l.db.Hold(ctx, func(h *store.Held) error {
+		// A transaction larger than SQLite's default 2 MB page cache spills
+		// pages to the WAL and writes them again; let the cache hold a
+		// scan's working set, and give the memory back after.
+		if err := h.Exec("PRAGMA cache_size = -65536"); err != nil {
+			return fmt.Errorf("saving token usage: %w", err)
+		}
+		defer h.Exec("PRAGMA cache_size = -2000")
+		return l.writeAll(ctx, h, results, fileIDs, &st, &prog, onProgress)
+	})
+	st.Duration = time.Since(start)
+	if err != nil {
+		return st, err
+	}
+	l.log.Debug("tokens: scanned transcripts", "files", st.Files, "read", st.Read, "bytes", st.Bytes,
+		"entries", st.Entries, "added", st.Added, "improved", st.Improved, "took", st.Duration)
+	return st, nil
+}
+
+// writeAll records the parse results in transactions on h.
+func (l *Ledger) writeAll(ctx context.Context, h *store.Held, results <-chan *parsed, fileIDs map[string]int64,
+	st *ScanStats, prog *Progress, onProgress func(Progress)) error {
+	var fresh freshLedger
 	for first, done := true, false; !done; first = false {
 		var batchBytes int64
 		txStart := time.Now()
-		err := l.write(ctx, &fresh, first, fileIDs, func(m *merger) error {
+		err := l.write(h, &fresh, first, fileIDs, func(m *merger) error {
 			// A transaction ends after BatchBytes of input, after maxTxn,
 			// or as soon as another writer of this process waits: others
 			// must not wait on a long scan (another process's writer
@@ -186,13 +210,13 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 				prog.FilesDone++
 				prog.BytesDone += r.file.size - r.job.from
 				if onProgress != nil {
-					onProgress(prog)
+					onProgress(*prog)
 				}
 			}
 			return nil
-		}, &st)
+		}, st)
 		if err != nil {
-			return st, err
+			return err
 		}
 		// Let a writer that made this transaction end go first: SQLite's
 		// lock is not fair, and the scan would otherwise take it again.
@@ -200,10 +224,7 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 			time.Sleep(time.Millisecond)
 		}
 	}
-	st.Duration = time.Since(start)
-	l.log.Debug("tokens: scanned transcripts", "files", st.Files, "read", st.Read, "bytes", st.Bytes,
-		"entries", st.Entries, "added", st.Added, "improved", st.Improved, "took", st.Duration)
-	return st, nil
+	return nil
 }
 
 // parsed is one file's parse, ready to merge.

@@ -2,7 +2,6 @@ package tokens
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -10,7 +9,8 @@ import (
 	"strings"
 
 	"zombiezen.com/go/sqlite"
-	"zombiezen.com/go/sqlite/sqlitex"
+
+	"github.com/aimonitor/aimonitor/backend/store"
 )
 
 // A response is identified by its dedupe key. Claude Code writes the same
@@ -160,15 +160,8 @@ func (f *freshLedger) check(conn *sqlite.Conn, first bool) error {
 
 // write runs fn in one write transaction with a merger, then stores the
 // aggregates its records changed.
-func (l *Ledger) write(ctx context.Context, fresh *freshLedger, first bool, fileIDs map[string]int64, fn func(m *merger) error, st *ScanStats) error {
-	err := l.db.WriteUnchecked(ctx, func(conn *sqlite.Conn) error {
-		// A transaction larger than SQLite's default 2 MB page cache spills
-		// pages to the WAL and writes them again; let the cache hold it, and
-		// give the memory back after.
-		if err := sqlitex.ExecuteTransient(conn, "PRAGMA cache_size = -65536", nil); err != nil {
-			return err
-		}
-		defer sqlitex.ExecuteTransient(conn, "PRAGMA cache_size = -2000", nil)
+func (l *Ledger) write(h *store.Held, fresh *freshLedger, first bool, fileIDs map[string]int64, fn func(m *merger) error, st *ScanStats) error {
+	err := h.WriteUnchecked(func(conn *sqlite.Conn) error {
 		m := &merger{conn: conn, deltas: map[aggKey]*aggDelta{}, fresh: fresh, fileIDs: fileIDs}
 		if err := fresh.check(conn, first); err != nil {
 			return err
