@@ -139,14 +139,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // NewTransport returns the policy-enforcing RoundTripper. It never uses a
 // proxy: HTTPS_PROXY and friends are ignored, because a proxy is a host the
-// allowlist does not name and would see every request.
+// allowlist does not name and would see every request. It speaks HTTP/1.1
+// only: with GODEBUG=http2debug set, Go's HTTP/2 transport writes every
+// header (the bearer token) and the start of every frame (a refresh token)
+// to the standard logger, past aimonitor's redacting one.
 func NewTransport(p Policy, opts ...Option) *Transport {
 	o := buildOptions(opts)
 	d := &Dialer{policy: p, resolver: o.resolver, dial: o.dial}
+	var http1 http.Protocols
+	http1.SetHTTP1(true)
 	base := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           d.DialContext,
-		ForceAttemptHTTP2:     true,
+		Protocols:             &http1,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,
 		ExpectContinueTimeout: time.Second,

@@ -2,6 +2,7 @@ package egress
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -338,5 +340,48 @@ func TestAllowedHostsIsACopy(t *testing.T) {
 	h[0] = "exfil.invalid"
 	if _, err := PolicyFromOverrides("https://exfil.invalid", "", ""); err == nil {
 		t.Fatal("mutating the returned slice changed the allowlist")
+	}
+}
+
+// The client offers only HTTP/1.1. Go's HTTP/2 transport logs every header
+// (the Authorization bearer token among them) and the start of every frame
+// (a refresh token in a request body) through the standard logger when
+// GODEBUG=http2debug is set, past aimonitor's redacting logger; HTTP/1.1
+// has no such path. The server records the protocols the client offers in
+// its hello, before the client refuses the test certificate.
+func TestClientNeverOffersHTTP2(t *testing.T) {
+	var mu sync.Mutex
+	var offered [][]string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.EnableHTTP2 = true
+	srv.TLS = &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		mu.Lock()
+		offered = append(offered, hello.SupportedProtos)
+		mu.Unlock()
+		return nil, nil
+	}}
+	srv.StartTLS()
+	defer srv.Close()
+
+	rec := &recorder{answer: map[string][]netip.Addr{"api.anthropic.com": {netip.MustParseAddr("127.0.0.1")}}}
+	toServer := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	c := NewClient(DefaultPolicy(), WithResolver(rec), WithDialFunc(toServer))
+	resp, err := c.Get("https://api.anthropic.com/api/oauth/usage")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("the test server's certificate was trusted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(offered) == 0 {
+		t.Fatalf("no TLS hello reached the server: %v", err)
+	}
+	for _, protos := range offered {
+		if slices.Contains(protos, "h2") {
+			t.Fatalf("the client offered HTTP/2 (ALPN %q)", protos)
+		}
 	}
 }
