@@ -6,12 +6,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/logging"
+	"github.com/aimonitor/aimonitor/backend/programs"
 )
 
 // Options configure a platform Sender.
@@ -51,7 +53,9 @@ func (s *OSAScript) Send(ctx context.Context, m Message) (uint32, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 	defer cancel()
 	script := "display notification " + appleString(m.Body) + " with title " + appleString(AppName) + " subtitle " + appleString(m.Summary)
-	if err := exec.CommandContext(ctx, "osascript", "-e", script).Run(); err != nil {
+	cmd := exec.CommandContext(ctx, "osascript", "-e", script)
+	cmd.Env = programs.ForeignEnv(os.Environ())
+	if err := cmd.Run(); err != nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if !s.warned {

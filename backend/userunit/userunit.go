@@ -21,6 +21,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/autostart"
 	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/programs"
 )
 
 // Names of the unit.
@@ -33,9 +34,12 @@ const (
 // combined output. Tests substitute it.
 type Runner func(ctx context.Context, name string, args ...string) (string, error)
 
-// ExecRunner runs the real command.
+// ExecRunner runs the real command, without aimonitor's passphrases in its
+// environment.
 func ExecRunner(ctx context.Context, name string, args ...string) (string, error) {
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = programs.ForeignEnv(os.Environ())
+	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
 

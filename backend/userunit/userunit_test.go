@@ -228,3 +228,21 @@ func TestLaunchAgent(t *testing.T) {
 		t.Fatalf("keys %v calls %v", v.Dict.Keys, f.calls)
 	}
 }
+
+// systemctl, loginctl and launchctl get aimonitor's environment minus its
+// passphrases.
+func TestExecRunnerKeepsPassphrasesFromTheManager(t *testing.T) {
+	t.Setenv("AIMONITOR_KEYRING_PASSPHRASE", "keyring-passphrase-canary")
+	t.Setenv("AIMONITOR_PASSPHRASE", "backup-passphrase-canary")
+	t.Setenv("AIMONITOR_TEST_MARK", "kept")
+	out, err := ExecRunner(context.Background(), "env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "AIMONITOR_TEST_MARK=kept") {
+		t.Fatalf("the child did not get the environment:\n%s", out)
+	}
+	if strings.Contains(out, "passphrase-canary") {
+		t.Fatalf("a passphrase reached the child's environment:\n%s", out)
+	}
+}
