@@ -1,6 +1,7 @@
 package doctor_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,4 +32,26 @@ func TestDoctorNamesClaudeCodesVersion(t *testing.T) {
 		"Claude Code 99.0.1", "newer than the newest version aimonitor was verified with ("+claudecode.NewestVerified+")", "@anthropic-ai/claude-code@"+claudecode.NewestVerified)
 
 	expect(t, w.doctor("PATH="+t.TempDir()), doctor.AreaClaudeCode, doctor.Warn, "no `claude` on the PATH")
+}
+
+// Claude Code, run for its version, gets its own command line and a bare
+// environment: no passphrase, no aimonitor setting.
+func TestClaudeCodeRunsWithoutOurSecrets(t *testing.T) {
+	w := newWorld(t)
+	bin, out := t.TempDir(), t.TempDir()
+	script := "#!/bin/sh\n/usr/bin/env > " + filepath.Join(out, "env") + "\necho \"$@\" > " + filepath.Join(out, "args") + "\necho '" + claudecode.TestPinned + " (Claude Code)'\n"
+	if err := os.WriteFile(filepath.Join(bin, "claude"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w.doctor("PATH="+bin, "AIMONITOR_KEYRING_PASSPHRASE=keyring-passphrase-canary", "AIMONITOR_PASSPHRASE=backup-passphrase-canary")
+	env, err := os.ReadFile(filepath.Join(out, "env"))
+	if err != nil {
+		t.Fatalf("doctor did not run claude: %v", err)
+	}
+	if bytes.Contains(env, []byte("canary")) || bytes.Contains(env, []byte("AIMONITOR_")) {
+		t.Fatalf("claude got aimonitor's environment:\n%s", env)
+	}
+	if args, _ := os.ReadFile(filepath.Join(out, "args")); string(args) != "--version\n" {
+		t.Fatalf("claude was run with %q", args)
+	}
 }
