@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,6 +74,10 @@ func writeTranscript(t *testing.T, home string) string {
 // issued, for anything token-shaped, and for files others could read.
 func TestNoSecretAfterEveryFlow(t *testing.T) {
 	w := world.New(t, world.Options{})
+	// The loosest umask there is, so every mode checked below is the one
+	// aimonitor asked for, not one the user's umask trimmed.
+	oldMask := syscall.Umask(0)
+	t.Cleanup(func() { syscall.Umask(oldMask) })
 	ctx := context.Background()
 	debug := func(args ...string) string {
 		t.Helper()
@@ -152,6 +157,9 @@ func TestNoSecretAfterEveryFlow(t *testing.T) {
 	}
 	debug("tokens", "--by", "project")
 
+	// Claude Code's status line
+	debug("statusline")
+
 	// update check, config
 	debug("update", "check", "--json")
 	debug("config", "set", "notify.warn_pct", "70")
@@ -196,6 +204,24 @@ func TestNoSecretAfterEveryFlow(t *testing.T) {
 		if !bytes.Contains(logText, []byte(want)) || !strings.Contains(w.Printed(), want) {
 			t.Fatalf("the debug logs (file and stderr) lack %q: the scan would miss them", want)
 		}
+	}
+
+	// Every request of every flow went to one of the four endpoints
+	// aimonitor may call, with its method, and each was called.
+	methods := map[sim.Endpoint]string{sim.EndpointUsage: "GET", sim.EndpointProfile: "GET", sim.EndpointToken: "POST", sim.EndpointReleases: "GET"}
+	simLog := w.Sim.Log()
+	for _, r := range simLog.Requests {
+		if methods[r.Endpoint] != r.Method {
+			t.Errorf("a request outside the four allowed: %s %s", r.Method, r.Path)
+		}
+	}
+	for ep := range methods {
+		if simLog.ByEndpoint[ep] == 0 {
+			t.Errorf("no flow called the %s endpoint: the check above proves less than it seems", ep)
+		}
+	}
+	if len(simLog.Requests) != simLog.Total {
+		t.Fatalf("the simulator kept %d of %d requests: raise its log size", len(simLog.Requests), simLog.Total)
 	}
 
 	s := w.Scanner()

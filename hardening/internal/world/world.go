@@ -186,6 +186,7 @@ func (w *World) AimonitorDirs() []string {
 		filepath.Join(w.Home, ".config", "aimonitor"),
 		filepath.Join(w.Home, ".local", "share", "aimonitor"),
 		filepath.Join(w.Home, ".local", "state", "aimonitor"),
+		filepath.Join(w.Home, ".run", "aimonitor"), // the account lock, in XDG_RUNTIME_DIR when headless
 	}
 }
 
