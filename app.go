@@ -93,6 +93,9 @@ func runGUI(ctx context.Context, svc *service.Service, opts cli.GUIOptions) (err
 	if err := applyWidgetMemoryDefaults(os.Getenv, os.Setenv, debug.SetGCPercent); err != nil {
 		return fmt.Errorf("preparing the window: %w", err)
 	}
+	if err := dropPassphrases(os.Unsetenv); err != nil {
+		return fmt.Errorf("preparing the window: %w", err)
+	}
 	app := newApp(svc, opts)
 	app.translucent = screenComposited()
 	if err := wails.Run(app.windowOptions()); err != nil {
