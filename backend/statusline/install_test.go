@@ -115,6 +115,12 @@ func TestInstallCreatesMissingFile(t *testing.T) {
 	if sl := statusLineOf(t, readFile(t, in.Settings)); sl["type"] != "command" || sl["command"] != "/opt/aimonitor/bin/aimonitor statusline" {
 		t.Fatalf("statusLine %v", sl)
 	}
+	if fi, err := os.Stat(in.Settings); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("a new settings.json: %v %v, want mode 0600", fi.Mode(), err)
+	}
+	if fi, err := os.Stat(filepath.Dir(in.Settings)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("a new Claude Code directory: %v %v, want mode 0700", fi.Mode(), err)
+	}
 	if _, err := in.Uninstall(); err != nil {
 		t.Fatal(err)
 	}
