@@ -54,7 +54,8 @@ func TestSystemdUnitIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(data)
-	for _, want := range []string{"ExecStart=", " daemon\n", "Restart=on-failure", "Environment=AIMONITOR_KEYRING_BACKEND=file\n", "WantedBy=default.target"} {
+	for _, want := range []string{"ExecStart=", " daemon\n", "Restart=on-failure", "Environment=AIMONITOR_KEYRING_BACKEND=file\n", "WantedBy=default.target",
+		"UMask=0077\n", "NoNewPrivileges=yes\n"} { // docs/security.md names both
 		if !strings.Contains(text, want) {
 			t.Fatalf("unit lacks %q:\n%s", want, text)
 		}
