@@ -20,7 +20,7 @@ root=$work/root
 install -D -m755 "$cli" "$root/usr/bin/aimonitor"
 install -D -m755 "$widget" "$root/usr/bin/aimonitor-widget"
 install_share_files "$root" "$version" "$repo"
-install_cli_docs "$cli" "$root" "$work/cli-docs"
+install_cli_docs "$repo" "$root" "$work/cli-docs"
 
 # The copyright file in Debian's machine-readable format, its licence text
 # taken from LICENSE so the two cannot drift.

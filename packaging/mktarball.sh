@@ -4,7 +4,7 @@
 # aimonitor-VERSION-linux-amd64/, holding the static binary, the files in
 # TARBALL_FILES below, the shell completions (completions/bash/aimonitor,
 # completions/zsh/_aimonitor, completions/fish/aimonitor.fish) and the man
-# pages (man/man1/), both written by the binary's own `docs` command. Reproducible: sorted, root-owned, the commit's time.
+# pages (man/man1/), both written by tools/clidocs from the same source. Reproducible: sorted, root-owned, the commit's time.
 set -euo pipefail
 cli=$1 version=$2 out=$3
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,7 +27,7 @@ for f in "${TARBALL_FILES[@]}"; do
     echo "mktarball: $f is missing from the repository; the tarball goes without it" >&2
   fi
 done
-"$cli" docs "$work/cli-docs" >/dev/null
+(cd "$repo" && CGO_ENABLED=0 go run ./tools/clidocs "$work/cli-docs") >/dev/null
 install -D -m644 "$work/cli-docs/completions/aimonitor" "$work/$name/completions/bash/aimonitor"
 install -D -m644 "$work/cli-docs/completions/_aimonitor" "$work/$name/completions/zsh/_aimonitor"
 install -D -m644 "$work/cli-docs/completions/aimonitor.fish" "$work/$name/completions/fish/aimonitor.fish"

@@ -269,7 +269,6 @@ Run it without arguments to open the widget.`,
 		a.refreshCommand(), a.usageCommand(), a.daemonCommand(), a.tokensCommand(),
 		a.configCommand(), a.doctorCommand(), a.uninstallCommand(), a.keyringCommand(), a.serviceCommand(), a.statuslineCommand(),
 	)
-	root.AddCommand(a.docsCommand()) // hidden: completions and man pages for packaging
 	a.wireCompletion(root)
 	for _, c := range root.Commands() {
 		groupRejectsUnknown(c)

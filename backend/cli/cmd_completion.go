@@ -3,10 +3,8 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 
 	"github.com/aimonitor/aimonitor/backend/tokens"
 )
@@ -78,45 +76,12 @@ func fixedValues(values ...string) cobra.CompletionFunc {
 	return cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
 }
 
-// docsCommand writes the shell completion files and the man pages that
-// the packages ship (packaging/mkdeb.sh, make cli-docs).
-func (a *app) docsCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:    "docs DIR",
-		Short:  "Write the bash, zsh and fish completions and the man pages into DIR (for packaging)",
-		Hidden: true,
-		Args:   namedArgs("output DIR"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return writeDocs(cmd.Root(), args[0])
-		},
-	}
-}
-
-// writeDocs lays out DIR as the packages install it: completions/ (bash:
-// aimonitor, zsh: _aimonitor, fish: aimonitor.fish) and man1/.
-func writeDocs(root *cobra.Command, dir string) error {
-	comp := filepath.Join(dir, "completions")
-	man := filepath.Join(dir, "man1")
-	for _, d := range []string{comp, man} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
-	for name, gen := range map[string]func(string) error{
-		"aimonitor":      func(p string) error { return root.GenBashCompletionFileV2(p, true) },
-		"_aimonitor":     root.GenZshCompletionFile,
-		"aimonitor.fish": func(p string) error { return root.GenFishCompletionFile(p, true) },
-	} {
-		if err := gen(filepath.Join(comp, name)); err != nil {
-			return fmt.Errorf("writing the %s completion: %w", name, err)
-		}
-	}
-	root.DisableAutoGenTag = true // reproducible pages: no generation date
-	hdr := &doc.GenManHeader{Title: "AIMONITOR", Section: "1", Source: "aimonitor", Manual: "aimonitor manual"}
-	if err := doc.GenManTree(root, hdr, man); err != nil {
-		return fmt.Errorf("writing the man pages: %w", err)
-	}
-	return nil
+// CommandTree is the whole command tree as the binary parses it, for the
+// generator of the shell completions and man pages (tools/clidocs). The
+// man page generator stays out of the binary: its markdown library
+// compiles a dozen regular expressions at every start of every command.
+func CommandTree() *cobra.Command {
+	return (&app{deps: Deps{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}}).rootCommand()
 }
 
 // completionLong explains where the generated scripts go.

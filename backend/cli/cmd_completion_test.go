@@ -3,8 +3,6 @@
 package cli
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -31,22 +29,5 @@ func TestCompletion(t *testing.T) {
 				t.Errorf("%v: lacks %q: %+v", tc.args, w, r)
 			}
 		}
-	}
-}
-
-func TestDocsWritesCompletionsAndManPages(t *testing.T) {
-	dir := t.TempDir()
-	if r := run(t, sandboxEnv(t), "docs", dir); r.code != 0 {
-		t.Fatalf("%+v", r)
-	}
-	for _, f := range []string{"completions/aimonitor", "completions/_aimonitor", "completions/aimonitor.fish", "man1/aimonitor.1", "man1/aimonitor-switch.1", "man1/aimonitor-config-set.1"} {
-		data, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil || len(data) == 0 {
-			t.Errorf("%s: %v", f, err)
-		}
-	}
-	page, _ := os.ReadFile(filepath.Join(dir, "man1", "aimonitor.1"))
-	if !strings.Contains(string(page), "Exit status") {
-		t.Error("the man page lacks the exit codes")
 	}
 }
