@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Masterminds/semver/v3"
+	"golang.org/x/mod/semver"
 
 	"github.com/aimonitor/aimonitor/backend/buildinfo"
 	"github.com/aimonitor/aimonitor/backend/egress"
@@ -167,17 +167,17 @@ func (c *Checker) Check(ctx context.Context, current string, cache Cache) (Resul
 // non-prerelease releases. A tag with a semver pre-release part ("-rc.1")
 // counts as a pre-release even if GitHub's flag says otherwise.
 func newestStable(list []ghRelease) *Release {
-	var best *semver.Version
+	best := ""
 	var out *Release
 	for _, r := range list {
 		if r.Draft || r.Prerelease {
 			continue
 		}
-		v, err := semver.NewVersion(r.TagName)
-		if err != nil || v.Prerelease() != "" {
+		v, ok := canonical(r.TagName)
+		if !ok || semver.Prerelease(v) != "" {
 			continue
 		}
-		if best == nil || v.GreaterThan(best) {
+		if best == "" || semver.Compare(v, best) > 0 {
 			best = v
 			out = &Release{Version: r.TagName, URL: safeReleaseURL(r.HTMLURL), PublishedAt: r.PublishedAt}
 		}
@@ -201,15 +201,27 @@ func compare(current string, latest *Release) Result {
 		return res
 	}
 	res.Latest, res.URL, res.PublishedAt = latest.Version, latest.URL, latest.PublishedAt
-	cur, err := semver.NewVersion(strings.TrimSpace(current))
-	if err != nil {
+	cur, ok := canonical(strings.TrimSpace(current))
+	if !ok {
 		res.CurrentUnversioned = true
 		return res
 	}
-	lv, err := semver.NewVersion(latest.Version)
-	if err != nil {
+	lv, ok := canonical(latest.Version)
+	if !ok {
 		return res
 	}
-	res.UpdateAvailable = lv.GreaterThan(cur)
+	res.UpdateAvailable = semver.Compare(lv, cur) > 0
 	return res
+}
+
+// canonical reads a release tag or a version as a semantic version, with
+// or without the leading "v" and with the minor or patch number left out
+// ("v2", "1.4"), as vMAJOR.MINOR.PATCH[-PRERELEASE] (build metadata dropped:
+// it does not order versions).
+func canonical(tag string) (string, bool) {
+	if !strings.HasPrefix(tag, "v") {
+		tag = "v" + tag
+	}
+	v := semver.Canonical(tag)
+	return v, v != ""
 }

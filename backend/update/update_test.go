@@ -62,7 +62,12 @@ func TestCheckAgainstSimulator(t *testing.T) {
 		{"v1.0.1", false, false},
 		{"v1.1.0-rc.1", false, false},
 		{"v1.0.0-beta.2", true, false},
+		{"v1", false, false},
+		{"0.9", true, false},
+		{"v1.0.0+linux.amd64", false, false},
+		{"v0.9.9-12-gabc1234", true, false}, // git describe between tags
 		{"dev", false, true},
+		{"v1.0", false, false},
 	}
 	for _, tc := range cases {
 		res, cache, err := c.Check(ctx, tc.current, update.Cache{})
