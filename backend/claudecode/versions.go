@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The Claude Code versions `make compat` runs the switch end-to-end tests
@@ -37,12 +38,13 @@ func dedupe(vs ...string) []string {
 	return out
 }
 
-var versionRE = regexp.MustCompile(`\b(\d+)\.(\d+)\.(\d+)\b`)
+// versionRE is compiled on first use, not at every start of the command line.
+var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(\d+)\.(\d+)\.(\d+)\b`) })
 
 // ParseVersion finds the version in `claude --version`'s output
 // ("2.1.197 (Claude Code)").
 func ParseVersion(out string) (string, bool) {
-	m := versionRE.FindString(strings.TrimSpace(out))
+	m := versionRE().FindString(strings.TrimSpace(out))
 	return m, m != ""
 }
 
@@ -63,7 +65,7 @@ func CompareVersions(a, b string) int {
 
 func versionParts(v string) [3]int {
 	var out [3]int
-	m := versionRE.FindStringSubmatch(v)
+	m := versionRE().FindStringSubmatch(v)
 	if m == nil {
 		return [3]int{-1, -1, -1}
 	}

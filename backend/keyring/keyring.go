@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/user"
 	"regexp"
+	"sync"
 	"time"
 
 	"golang.org/x/text/unicode/norm"
@@ -117,7 +118,8 @@ func ClaudeCodeService(claudeConfigDir string) string {
 
 // claudeCodeAccountPattern is the set of user names Claude Code accepts as a
 // Keychain account; any other name makes it use fallbackAccount instead.
-var claudeCodeAccountPattern = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+// Compiled on first use, not at every start of the command line.
+var claudeCodeAccountPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9._-]+$`) })
 
 const fallbackAccount = "claude-code-user"
 
@@ -153,7 +155,7 @@ func userAccount(getenv func(string) string, lookup func() (string, error)) stri
 			return fallbackAccount
 		}
 	}
-	if !claudeCodeAccountPattern.MatchString(name) {
+	if !claudeCodeAccountPattern().MatchString(name) {
 		return fallbackAccount
 	}
 	return name

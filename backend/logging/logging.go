@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aimonitor/aimonitor/backend/paths"
 )
@@ -19,32 +20,42 @@ import (
 // Mask replaces every secret.
 const Mask = "[REDACTED]"
 
-var (
-	// Anthropic OAuth and API keys: sk-ant-oat01-…, sk-ant-ort01-…, sk-ant-api03-…
-	anthropicToken = regexp.MustCompile(`sk-ant-[A-Za-z]{2,8}\d{0,3}-[A-Za-z0-9_\-]{8,}`)
-	// Authorization header values in any casing.
-	bearer = regexp.MustCompile(`(?i)\b(bearer)\s+[A-Za-z0-9._~+/\-]+=*`)
-	// Token-bearing JSON members, camelCase or snake_case, with or without escaping.
-	jsonToken = regexp.MustCompile(`(?i)(\\?"(?:access_?token|refresh_?token|id_?token|client_?secret|passphrase)\\?"\s*:\s*)\\?"(?:[^"\\]|\\.)*\\?"`)
-	// key=value and key:value forms (URLs, form bodies, env dumps, %+v of structs).
-	kvToken = regexp.MustCompile(`(?i)\b((?:access_?token|refresh_?token|id_?token|client_?secret|passphrase)\s*[:=]\s*)[^&\s,;}\]"']+`)
-	// A token printed as a byte slice (%v of []byte) or hex: "sk-ant-" is
-	// "115 107 45 97 110 116 45" in decimal and 736b2d616e742d in hex.
-	byteDump = regexp.MustCompile(`115 107 45 97 110 116 45[0-9 ]*`)
-	hexDump  = regexp.MustCompile(`(?i)736b2d616e742d[0-9a-f]*`)
-)
+// The patterns are compiled on the first line that may hold a secret
+// (mayHoldSecret), not at start-up: most commands never log one, and six
+// compilations would be a tenth of a short command's start.
+var patterns = sync.OnceValue(func() *redactPatterns {
+	return &redactPatterns{
+		// Anthropic OAuth and API keys: sk-ant-oat01-…, sk-ant-ort01-…, sk-ant-api03-…
+		anthropicToken: regexp.MustCompile(`sk-ant-[A-Za-z]{2,8}\d{0,3}-[A-Za-z0-9_\-]{8,}`),
+		// Authorization header values in any casing.
+		bearer: regexp.MustCompile(`(?i)\b(bearer)\s+[A-Za-z0-9._~+/\-]+=*`),
+		// Token-bearing JSON members, camelCase or snake_case, with or without escaping.
+		jsonToken: regexp.MustCompile(`(?i)(\\?"(?:access_?token|refresh_?token|id_?token|client_?secret|passphrase)\\?"\s*:\s*)\\?"(?:[^"\\]|\\.)*\\?"`),
+		// key=value and key:value forms (URLs, form bodies, env dumps, %+v of structs).
+		kvToken: regexp.MustCompile(`(?i)\b((?:access_?token|refresh_?token|id_?token|client_?secret|passphrase)\s*[:=]\s*)[^&\s,;}\]"']+`),
+		// A token printed as a byte slice (%v of []byte) or hex: "sk-ant-" is
+		// "115 107 45 97 110 116 45" in decimal and 736b2d616e742d in hex.
+		byteDump: regexp.MustCompile(`115 107 45 97 110 116 45[0-9 ]*`),
+		hexDump:  regexp.MustCompile(`(?i)736b2d616e742d[0-9a-f]*`),
+	}
+})
+
+type redactPatterns struct {
+	anthropicToken, bearer, jsonToken, kvToken, byteDump, hexDump *regexp.Regexp
+}
 
 // Redact removes token-shaped substrings from s.
 func Redact(s string) string {
 	if !mayHoldSecret(s) {
 		return s
 	}
-	s = anthropicToken.ReplaceAllString(s, Mask)
-	s = bearer.ReplaceAllString(s, "$1 "+Mask)
-	s = jsonToken.ReplaceAllString(s, `$1"`+Mask+`"`)
-	s = kvToken.ReplaceAllString(s, "${1}"+Mask)
-	s = byteDump.ReplaceAllString(s, Mask)
-	s = hexDump.ReplaceAllString(s, Mask)
+	p := patterns()
+	s = p.anthropicToken.ReplaceAllString(s, Mask)
+	s = p.bearer.ReplaceAllString(s, "$1 "+Mask)
+	s = p.jsonToken.ReplaceAllString(s, `$1"`+Mask+`"`)
+	s = p.kvToken.ReplaceAllString(s, "${1}"+Mask)
+	s = p.byteDump.ReplaceAllString(s, Mask)
+	s = p.hexDump.ReplaceAllString(s, Mask)
 	return s
 }
 

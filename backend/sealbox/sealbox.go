@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -47,7 +48,7 @@ const (
 var ErrDecrypt = errors.New("sealbox: the key is wrong or the data was altered")
 
 // ErrWeakPassphrase is returned when a passphrase is too short to protect logins.
-var ErrWeakPassphrase = fmt.Errorf("the passphrase must be at least %d characters", MinPassphraseLen)
+var ErrWeakPassphrase = errors.New("the passphrase must be at least " + strconv.Itoa(MinPassphraseLen) + " characters")
 
 // Params are the key-derivation parameters stored with sealed data.
 type Params struct {
