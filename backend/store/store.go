@@ -46,7 +46,7 @@ var ErrBusy = errors.New("the database is busy (another aimonitor process holds 
 // Store is an open database.
 type Store struct {
 	waiting   atomic.Int32 // Write calls waiting for their transaction to start
-	pool      *sqlitex.Pool
+	pool      *pool
 	path      string
 	closeOnce sync.Once
 	closeErr  error
@@ -59,18 +59,19 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	pinAllocatorPages()
-	pool, err := sqlitex.NewPool(file, sqlitex.PoolOptions{
-		Flags:       sqlite.OpenReadWrite | sqlite.OpenCreate | sqlite.OpenWAL, // no-mutex is implied
-		PoolSize:    4,
-		PrepareConn: prepareConn,
-	})
+	p := newPool(file, sqlite.OpenReadWrite|sqlite.OpenCreate|sqlite.OpenWAL, 4, prepareConn) // no-mutex is implied
+	// One connection is opened now, so a file SQLite cannot open fails Open;
+	// the others only when they are needed.
+	conn, err := p.take(ctx)
 	if err != nil {
+		p.close()
 		return nil, fmt.Errorf("store: opening %s: %w", file, err)
 	}
-	s := &Store{pool: pool, path: file}
+	p.put(conn)
+	s := &Store{pool: p, path: file}
 	schema, err := loadSchema()
 	if err != nil {
-		pool.Close()
+		p.close()
 		return nil, err
 	}
 	err = s.withConn(ctx, func(conn *sqlite.Conn) error {
@@ -85,7 +86,7 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		return nil
 	})
 	if err != nil {
-		pool.Close()
+		p.close()
 		return nil, err
 	}
 	// WAL and SHM files inherit the database's mode, but tighten them in case
@@ -133,7 +134,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close releases every connection; later calls are no-ops.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.pool.Close() })
+	s.closeOnce.Do(func() { s.closeErr = s.pool.close() })
 	return s.closeErr
 }
 
@@ -238,14 +239,14 @@ func (s *Store) withConn(ctx context.Context, fn func(conn *sqlite.Conn) error) 
 		takeCtx, cancel = context.WithTimeout(ctx, DefaultTakeTimeout)
 		defer cancel()
 	}
-	conn, err := s.pool.Take(takeCtx)
+	conn, err := s.pool.take(takeCtx)
 	if err != nil {
 		if takeCtx.Err() != nil {
 			return fmt.Errorf("store: %w", ErrBusy)
 		}
 		return fmt.Errorf("store: %w", err)
 	}
-	defer s.pool.Put(conn)
+	defer s.pool.put(conn)
 	// The timeout bounds the wait for a connection, not the work: a long
 	// write (the first scan of a large transcript history on a busy
 	// machine) must not be interrupted by it. The caller's ctx still is.

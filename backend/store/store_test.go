@@ -94,7 +94,7 @@ func TestTakeHonoursDeadline(t *testing.T) {
 	// Hold every connection, then ask for one more with a short deadline.
 	var held []*sqlite.Conn
 	for i := 0; i < 4; i++ {
-		c, err := s.pool.Take(ctx)
+		c, err := s.pool.take(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +107,7 @@ func TestTakeHonoursDeadline(t *testing.T) {
 		t.Fatalf("want ErrBusy, got %v", err)
 	}
 	for _, c := range held {
-		s.pool.Put(c)
+		s.pool.put(c)
 	}
 }
 
@@ -227,11 +227,11 @@ func TestWriteUncheckedRestoresForeignKeys(t *testing.T) {
 func TestOpenOfCurrentDatabaseWritesNothing(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a.db")
 	s := open(t, file)
-	conn, err := s.pool.Take(context.Background())
+	conn, err := s.pool.take(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.pool.Put(conn)
+	defer s.pool.put(conn)
 	// data_version changes when another connection commits.
 	version := func() (v int64) {
 		sqlitex.ExecuteTransient(conn, "PRAGMA data_version", &sqlitex.ExecOptions{ResultFunc: func(st *sqlite.Stmt) error { v = st.ColumnInt64(0); return nil }})
@@ -281,4 +281,47 @@ func TestHeldConnection(t *testing.T) {
 			t.Fatalf("%s missing: %v", k, err)
 		}
 	}
+}
+
+// Connections are opened as they are needed, up to four.
+func TestPoolOpensConnectionsOnDemand(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "a.db"))
+	ctx := context.Background()
+	for range 3 {
+		if _, _, err := s.GetSetting(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := opened(s); n != 1 {
+		t.Fatalf("%d connections open after one-at-a-time reads, want 1", n)
+	}
+	// Four readers at once, each waiting for the others: four connections.
+	var wg sync.WaitGroup
+	in := make(chan struct{}, 4)
+	release := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Read(ctx, func(*sqlite.Conn) error {
+				in <- struct{}{}
+				<-release
+				return nil
+			})
+		}()
+	}
+	for range 4 {
+		<-in
+	}
+	close(release)
+	wg.Wait()
+	if n := opened(s); n != 4 {
+		t.Fatalf("%d connections open after four concurrent reads, want 4", n)
+	}
+}
+
+func opened(s *Store) int {
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
+	return s.pool.opened
 }
