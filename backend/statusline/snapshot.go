@@ -69,6 +69,10 @@ type Source struct {
 	// the OS to drop (its transaction is over): freeing SQLite's memory
 	// page by page costs more than the rest of a run.
 	Exiting bool
+	// CacheFile, when set, keeps what was read between runs (cache.go): a
+	// run that finds the database, .claude.json and the day unchanged
+	// reads it instead of opening the database.
+	CacheFile string
 }
 
 // busyWait bounds a wait on a locked database; WAL readers are not blocked
@@ -77,11 +81,72 @@ const busyWait = 250 * time.Millisecond
 
 // Load reads a Snapshot as of now.
 func Load(ctx context.Context, src Source, now time.Time) (*Snapshot, error) {
-	snap := &Snapshot{Now: now}
 	if _, err := os.Stat(src.DBFile); errors.Is(err, fs.ErrNotExist) {
-		snap.NoDatabase = true
-		return snap, nil
+		return &Snapshot{Now: now, NoDatabase: true}, nil
 	}
+	var key string
+	if src.CacheFile != "" {
+		key = cacheKey(src, now)
+		if st := readCache(src.CacheFile, key, now); st != nil {
+			return st.snapshot(now), nil
+		}
+	}
+	st, err := read(ctx, src, now)
+	if err != nil {
+		return nil, err
+	}
+	if src.CacheFile != "" {
+		writeCache(src.CacheFile, key, st, now)
+	}
+	return st.snapshot(now), nil
+}
+
+// stored is what a Snapshot is made of that does not depend on the clock:
+// what the database and .claude.json held. The status line cache keeps it.
+type stored struct {
+	Accounts  int
+	LoggedOut bool
+	LiveEmail string
+	// From the status row, when there is a readable one (HasStatus): its
+	// heartbeat and period, and the swap it announces. (Flat, not the whole
+	// Document: decoding its types would cost a cached run more than the
+	// rest of the cache.)
+	HasStatus       bool
+	Heartbeat       time.Time
+	HeartbeatPeriod time.Duration
+	Pending         *daemon.PendingSwap
+	// Account is the active account without RunsOutAt; Predicted is the
+	// poller's prediction when the numbers are the status row's.
+	Account   *Account
+	Predicted *time.Time
+	Today     *tokens.Totals
+}
+
+// snapshot is the Snapshot of st as of now.
+func (st *stored) snapshot(now time.Time) *Snapshot {
+	snap := &Snapshot{Now: now, Accounts: st.Accounts, LoggedOut: st.LoggedOut, LiveEmail: st.LiveEmail, Today: st.Today}
+	if st.HasStatus {
+		snap.Heartbeat = st.Heartbeat
+		doc := daemon.Document{Heartbeat: st.Heartbeat, HeartbeatPeriod: st.HeartbeatPeriod}
+		if doc.Alive(now) {
+			snap.Polled, snap.Pending = true, st.Pending
+		}
+	}
+	if st.Account != nil {
+		a := *st.Account
+		if st.Predicted != nil {
+			a.RunsOutAt = runsOut(&usage.ListUsage{FiveHour: a.FiveHour, SevenDay: a.SevenDay, PredictedExhaustedAt: st.Predicted}, now)
+		}
+		snap.Account = &a
+	}
+	if snap.Pending != nil && snap.Account != nil && snap.Pending.From != snap.Account.Label {
+		snap.Pending = nil // armed for an account Claude Code no longer uses
+	}
+	return snap
+}
+
+// read reads what the line shows from the database and .claude.json.
+func read(ctx context.Context, src Source, now time.Time) (*stored, error) {
 	// Read-only, one connection, no migrations: the status line must not
 	// change the database and must cost next to nothing.
 	conn, err := sqlite.OpenConn(src.DBFile, sqlite.OpenReadOnly)
@@ -113,35 +178,26 @@ func Load(ctx context.Context, src Source, now time.Time) (*Snapshot, error) {
 	if err != nil {
 		return nil, unreadable(err)
 	}
-	snap.Accounts = len(accounts)
-	if doc != nil && doc.Alive(now) {
-		snap.Polled, snap.Heartbeat = true, doc.Heartbeat
-		if p := doc.PendingSwap; p != nil {
-			snap.Pending = p
-		}
-	} else if doc != nil {
-		snap.Heartbeat = doc.Heartbeat
+	st := &stored{Accounts: len(accounts)}
+	if doc != nil {
+		st.HasStatus, st.Heartbeat, st.HeartbeatPeriod, st.Pending = true, doc.Heartbeat, doc.HeartbeatPeriod, doc.PendingSwap
 	}
-
-	active := identify(src.Claude, accounts, doc, snap)
-	if active != nil {
+	if active := identify(src.Claude, accounts, doc, st); active != nil {
 		a := &Account{ID: active.id, Label: active.label, NeedsRelogin: active.needsRelogin, CooldownUntil: active.cooldownUntil}
-		if err := fillUsage(conn, a, doc, now); err != nil {
+		predicted, err := fillUsage(conn, a, doc)
+		if err != nil {
 			return nil, err
 		}
-		snap.Account = a
-	}
-	if snap.Pending != nil && snap.Account != nil && snap.Pending.From != snap.Account.Label {
-		snap.Pending = nil // armed for an account Claude Code no longer uses
+		st.Account, st.Predicted = a, predicted
 	}
 	if src.WithTokens {
 		t, err := tokens.DayTotals(conn, now)
 		if err != nil {
 			return nil, fmt.Errorf("reading today's tokens: %w", err)
 		}
-		snap.Today = &t
+		st.Today = &t
 	}
-	return snap, nil
+	return st, nil
 }
 
 // unreadable words a failed first read: usually not aimonitor's database,
@@ -224,7 +280,7 @@ func readAccounts(conn *sqlite.Conn) ([]accountRow, error) {
 // identify finds the account Claude Code uses: the login named in its own
 // .claude.json (which a switch rewrites at once), else what the status row
 // last saw.
-func identify(env claudecode.Env, accounts []accountRow, doc *daemon.Document, snap *Snapshot) *accountRow {
+func identify(env claudecode.Env, accounts []accountRow, doc *daemon.Document, snap *stored) *accountRow {
 	if env.Home != "" {
 		// Read in small chunks: the file grows to megabytes of history.
 		if id, err := claudecode.QuickIdentityFile(claudecode.IdentityPath(env)); err == nil {
@@ -269,8 +325,10 @@ func identify(env claudecode.Env, accounts []accountRow, doc *daemon.Document, s
 
 // fillUsage takes the account's numbers from the status row, or from its
 // newest stored sample when that is newer (a CLI refresh while no poller
-// runs).
-func fillUsage(conn *sqlite.Conn, a *Account, doc *daemon.Document, now time.Time) error {
+// runs). It returns the poller's prediction of when a window runs out when
+// the numbers are the status row's.
+func fillUsage(conn *sqlite.Conn, a *Account, doc *daemon.Document) (*time.Time, error) {
+	var predicted *time.Time
 	if doc != nil {
 		for _, s := range doc.Accounts {
 			if s.ID != a.ID {
@@ -279,32 +337,32 @@ func fillUsage(conn *sqlite.Conn, a *Account, doc *daemon.Document, now time.Tim
 			a.LastError = s.LastError
 			if u := s.Usage; u != nil {
 				a.FiveHour, a.SevenDay, a.FetchedAt = u.FiveHour, u.SevenDay, u.FetchedAt
-				a.RunsOutAt = runsOut(u, now)
+				predicted = u.PredictedExhaustedAt
 			}
 		}
 	}
 	stmt, err := conn.Prepare(`SELECT ts, five_hour, five_hour_resets, seven_day, seven_day_resets
 		FROM usage_samples WHERE account_id = ? ORDER BY ts DESC LIMIT 1`)
 	if err != nil {
-		return fmt.Errorf("reading the usage history: %w", err)
+		return nil, fmt.Errorf("reading the usage history: %w", err)
 	}
 	defer stmt.Reset()
 	stmt.BindInt64(1, a.ID)
 	row, err := stmt.Step()
 	if err != nil {
-		return fmt.Errorf("reading the usage history: %w", err)
+		return nil, fmt.Errorf("reading the usage history: %w", err)
 	}
 	if !row {
-		return nil
+		return predicted, nil
 	}
 	ts := time.UnixMilli(stmt.ColumnInt64(0)).UTC()
 	if !ts.After(a.FetchedAt) {
-		return nil
+		return predicted, nil
 	}
-	a.FetchedAt, a.RunsOutAt = ts, nil
+	a.FetchedAt = ts
 	a.FiveHour = sampleWindow(stmt, 1, 2)
 	a.SevenDay = sampleWindow(stmt, 3, 4)
-	return nil
+	return nil, nil
 }
 
 func sampleWindow(stmt *sqlite.Stmt, pct, resets int) *usage.ListWindow {

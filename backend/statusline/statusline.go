@@ -3,13 +3,15 @@
 // pending swap), and the --install/--uninstall of that command in Claude
 // Code's settings.json. The line is built from what the poller and the
 // token ingester already stored: it sends no request, reads no transcript,
-// opens the database read-only and never fails (an error becomes a short
-// line), because Claude Code runs it on every update of its prompt.
+// opens the database read-only (or not at all, when its cache says nothing
+// changed: cache.go) and never fails (an error becomes a short line),
+// because Claude Code runs it on every update of its prompt.
 package statusline
 
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -62,7 +64,8 @@ func Line(ctx context.Context, o Options) string {
 		st.Color = false
 	}
 	claude, _ := claudecode.EnvFrom(env, o.GOOS)
-	snap, err := Load(ctx, Source{DBFile: p.DBFile, Claude: claude, WithTokens: wantsTokens(st.Format), Exiting: o.Exiting}, o.Now)
+	snap, err := Load(ctx, Source{DBFile: p.DBFile, Claude: claude, WithTokens: wantsTokens(st.Format), Exiting: o.Exiting,
+		CacheFile: filepath.Join(filepath.Dir(p.DBFile), CacheName)}, o.Now)
 	if err != nil {
 		return short(err)
 	}

@@ -224,6 +224,11 @@ func TestLineStates(t *testing.T) {
 			if tc.want[len(tc.want)-1] != ':' && got != tc.want {
 				t.Fatalf("line:\n got %q\nwant %q", got, tc.want)
 			}
+			// The next run, nothing changed, answers from the cache: the
+			// same line.
+			if again := w.line(tc.stdin); again != got {
+				t.Fatalf("from the cache:\n got %q\nwant %q", again, got)
+			}
 		})
 	}
 }
