@@ -47,7 +47,9 @@ func TestSwitchRacingTheRealClaudeCodeThroughASymlinkedConfig(t *testing.T) {
 		e.mustRun("add", "--adopt-current", "--label", labels[i])
 	}
 	// Claude Code's own keys: it writes them back on start when missing.
-	claudeKeys := []string{"firstStartTime", "machineID", "migrationVersion"}
+	// Which ones depends on the release (2.1.40 has no machineID or
+	// migrationVersion), so ask this one, without a switch racing it.
+	claudeKeys := claudeWritesBack(t, e, dotfile, "firstStartTime", "machineID", "migrationVersion")
 	for round := 0; round < 4; round++ {
 		cfg := readJSON(t, dotfile)
 		for _, k := range claudeKeys {
@@ -81,6 +83,29 @@ func TestSwitchRacingTheRealClaudeCodeThroughASymlinkedConfig(t *testing.T) {
 		}
 		e.expectClaude(creds[round%2])
 	}
+}
+
+// claudeWritesBack removes keys from the config, runs Claude Code once and
+// returns the ones it wrote back; none would leave the race unobserved.
+func claudeWritesBack(t *testing.T, e *env, config string, keys ...string) []string {
+	t.Helper()
+	cfg := readJSON(t, config)
+	for _, k := range keys {
+		delete(cfg, k)
+	}
+	writeJSON(t, config, cfg)
+	e.claudeStatus()
+	cfg = readJSON(t, config)
+	var back []string
+	for _, k := range keys {
+		if _, ok := cfg[k]; ok {
+			back = append(back, k)
+		}
+	}
+	if len(back) == 0 {
+		t.Fatalf("Claude Code wrote none of %v back into its config, so nothing would show a lost write", keys)
+	}
+	return back
 }
 
 func readJSON(t *testing.T, path string) map[string]json.RawMessage {

@@ -14,7 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,27 +38,92 @@ func TestMain(m *testing.M) {
 }
 
 // messages is a stand-in for the Messages API: every request gets one text
-// block, streamed when asked.
+// block, streamed when asked, numbered so the pane tells which one it shows.
 type messages struct {
-	n    atomic.Int64
-	auth atomic.Value // the Authorization header of the latest request
+	mu   sync.Mutex
+	seen []request
 }
 
-// lastToken is the bearer token of the latest model request.
-func (m *messages) lastToken() string {
-	v, _ := m.auth.Load().(string)
-	return strings.TrimPrefix(v, "Bearer ")
+// request is what the stand-in noted of one model request.
+type request struct {
+	n      int    // the answer's number
+	token  string // its bearer token
+	prompt string // the text of its last user message
+}
+
+// answerTo waits until the pane shows the answer to a request whose last
+// user message is prompt (Claude Code also asks for titles and suggestions,
+// whose answers may show elsewhere or not at all) and returns that request.
+func (m *messages) answerTo(w *world, prompt string, timeout time.Duration) request {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		p := w.pane()
+		m.mu.Lock()
+		seen := append([]request(nil), m.seen...)
+		m.mu.Unlock()
+		for _, r := range seen {
+			if r.prompt == prompt && strings.Contains(p, fmt.Sprintf("Answer number %d from the stand-in.", r.n)) {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			var asked []string // numbers and prompts, never tokens
+			for _, r := range seen {
+				asked = append(asked, fmt.Sprintf("%d: %q", r.n, r.prompt))
+			}
+			w.t.Fatalf("after %v the pane shows no answer to %q; the stand-in was asked %s:\n%s", timeout, prompt, strings.Join(asked, ", "), p)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// lastUserText is the text of the last user message of a Messages request.
+func lastUserText(body []byte) string {
+	var req struct {
+		Messages []struct {
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return ""
+	}
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		msg := req.Messages[i]
+		if msg.Role != "user" {
+			continue
+		}
+		var text string
+		if json.Unmarshal(msg.Content, &text) == nil {
+			return strings.TrimSpace(text)
+		}
+		var blocks []struct {
+			Type, Text string
+		}
+		_ = json.Unmarshal(msg.Content, &blocks)
+		var parts []string
+		for _, b := range blocks {
+			if b.Type == "text" && !strings.HasPrefix(b.Text, "<system-reminder>") {
+				parts = append(parts, strings.TrimSpace(b.Text))
+			}
+		}
+		return strings.Join(parts, "\n")
+	}
+	return ""
 }
 
 func (m *messages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m.auth.Store(r.Header.Get("Authorization"))
 	body, _ := io.ReadAll(r.Body)
 	var req struct {
 		Stream bool   `json:"stream"`
 		Model  string `json:"model"`
 	}
 	_ = json.Unmarshal(body, &req)
-	n := m.n.Add(1)
+	m.mu.Lock()
+	n := len(m.seen) + 1
+	m.seen = append(m.seen, request{n: n, token: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), prompt: lastUserText(body)})
+	m.mu.Unlock()
 	text := fmt.Sprintf("Answer number %d from the stand-in.", n)
 	msg := map[string]any{"id": fmt.Sprintf("msg_%d", n), "type": "message", "role": "assistant", "model": req.Model,
 		"content": []any{}, "stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": 10, "output_tokens": 1}}
@@ -152,6 +217,16 @@ func (w *world) keys(keys ...string) {
 	if out, err := exec.Command(w.tmux[0], append(append(w.tmux[1:], "send-keys", "-t", "cc"), keys...)...).CombinedOutput(); err != nil {
 		w.t.Fatalf("tmux send-keys: %v\n%s", err, out)
 	}
+}
+
+// ask types a prompt and submits it. Enter goes on its own once the text
+// shows: older releases (2.1.40 for one) take keys that arrive together as a
+// paste, so an Enter sent with the text would only start a new line.
+func (w *world) ask(text string) {
+	w.t.Helper()
+	w.keys("-l", text)
+	w.waitPane(text, 30*time.Second)
+	w.keys("Enter")
 }
 
 // waitPane waits until the pane shows want, failing with the pane.
@@ -256,25 +331,19 @@ func TestStatusLineInTheRealClaudeCode(t *testing.T) {
 
 	// The line names the account Claude Code uses and its windows.
 	w.waitPane("work · 5h ", 60*time.Second)
-	w.keys("Say hello", "Enter")
-	w.waitPane("from the stand-in", 60*time.Second)
+	w.ask("Say hello")
+	first := msgs.answerTo(w, "Say hello", 60*time.Second)
 	w.waitPane("work · 5h ", 10*time.Second)
-
-	if got, want := msgs.lastToken(), w.liveToken(); got == "" || got != want {
+	if first.token == "" || first.token != w.liveToken() {
 		t.Fatalf("the session asked with another login than Claude Code's own")
 	}
-	before := msgs.lastToken()
 
 	// Switch; the running session follows: its next request carries the
 	// new account's login, and the next refresh of the line names it.
 	w.aimonitor("switch", "personal")
-	w.keys("Again please", "Enter")
-	for deadline := time.Now().Add(60 * time.Second); strings.Count(w.pane(), "from the stand-in.") < 2; time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no second answer in the pane:\n%s", w.pane())
-		}
-	}
-	if got := msgs.lastToken(); got == before || got != w.liveToken() {
+	w.ask("Again please")
+	second := msgs.answerTo(w, "Again please", 60*time.Second)
+	if second.token == first.token || second.token != w.liveToken() {
 		t.Errorf("after the switch the live session still asks as the old account")
 	}
 	w.waitPane("personal · 5h ", 60*time.Second)
