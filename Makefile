@@ -30,9 +30,10 @@ NPM_STAMP := frontend/node_modules/.aimonitor-stamp
 # The real Claude Code CLI, for proving a switch with `claude auth status`.
 CLAUDE_VERSION := 2.1.197
 CLAUDE_STAMP   := .cache/claude-code/.stamp-$(CLAUDE_VERSION)
-# `make compat`: the oldest Claude Code we support (also the one above) and
-# the newest verified (backend/claudecode/versions.go names the same).
-COMPAT_VERSIONS := 2.1.197 2.1.332
+# `make compat`: the oldest Claude Code we support, the one above and the
+# newest verified (backend/claudecode/versions.go names the same, and a test
+# keeps the two together; docs/compat.md says why these).
+COMPAT_VERSIONS := 2.1.136 2.1.197 2.1.332
 BINDINGS  := frontend/wailsjs/go/main/App.js
 
 .PHONY: compat setup setup-apt setup-go build generate demo run dev test test-go test-frontend test-e2e test-static vet check clean help cli-docs

@@ -13,10 +13,12 @@ import (
 // change its files or locks, so `aimonitor doctor` warns about a version
 // newer than NewestVerified.
 const (
-	// OldestSupported is the oldest release the tests pass with. Releases
-	// before 2.1.197 take fewer of the locks aimonitor meets Claude Code
-	// on, and 2.1.0 has no `claude auth status` for the tests to ask.
-	OldestSupported = "2.1.197"
+	// OldestSupported is the first release that writes its credential file
+	// only under a lock aimonitor takes too (.storage-write, read-modify-write
+	// under the lock), so a switch never loses one of its writes; the end-to-end
+	// tests pass with it. Older releases and why they are not supported:
+	// docs/compat.md.
+	OldestSupported = "2.1.136"
 	// TestPinned is the release `make test` installs (Makefile CLAUDE_VERSION).
 	TestPinned = "2.1.197"
 	// NewestVerified is the newest release the tests passed with, when
@@ -25,7 +27,7 @@ const (
 )
 
 // VerifiedVersions is what `make compat` runs against, oldest first, each
-// once (the oldest supported is also the one `make test` pins).
+// once (two of them may be the same release).
 var VerifiedVersions = dedupe(OldestSupported, TestPinned, NewestVerified)
 
 func dedupe(vs ...string) []string {

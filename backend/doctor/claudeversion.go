@@ -41,7 +41,7 @@ func (d *run) checkClaudeVersion(ctx context.Context) {
 	}
 	if claudecode.CompareVersions(v, claudecode.OldestSupported) < 0 {
 		d.r.add(AreaClaudeCode, Warn,
-			fmt.Sprintf("Claude Code %s (%s) is older than the oldest version aimonitor supports (%s)", v, bin, claudecode.OldestSupported),
+			fmt.Sprintf("Claude Code %s (%s) is older than the oldest version aimonitor supports (%s): it writes its login file without the lock aimonitor waits for, so a switch can lose one of its writes", v, bin, claudecode.OldestSupported),
 			"update Claude Code: claude update")
 		return
 	}

@@ -31,6 +31,15 @@ func TestDoctorNamesClaudeCodesVersion(t *testing.T) {
 	expect(t, w.doctor("PATH="+future+":/usr/bin:/bin"), doctor.AreaClaudeCode, doctor.Warn,
 		"Claude Code 99.0.1", "newer than the newest version aimonitor was verified with ("+claudecode.NewestVerified+")", "@anthropic-ai/claude-code@"+claudecode.NewestVerified)
 
+	// One release before the oldest supported: a warning that says to update.
+	old := t.TempDir()
+	script = "#!/bin/sh\necho '2.1.133 (Claude Code)'\n"
+	if err := os.WriteFile(filepath.Join(old, "claude"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, w.doctor("PATH="+old+":/usr/bin:/bin"), doctor.AreaClaudeCode, doctor.Warn,
+		"Claude Code 2.1.133", "older than the oldest version aimonitor supports ("+claudecode.OldestSupported+")", "claude update")
+
 	expect(t, w.doctor("PATH="+t.TempDir()), doctor.AreaClaudeCode, doctor.Warn, "no `claude` on the PATH")
 }
 
