@@ -80,6 +80,14 @@ func Open(ctx context.Context, file string) (*Store, error) {
 		if current, err := isCurrent(conn, schema); err != nil || current {
 			return err
 		}
+		// Each migration commits on its own; in WAL mode NORMAL syncs at
+		// checkpoints only, which still never corrupts the database (a
+		// migration lost to a power cut runs again at the next start), and
+		// a new database costs no sync per migration.
+		if err := sqlitex.ExecuteTransient(conn, "PRAGMA synchronous = NORMAL", nil); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		defer sqlitex.ExecuteTransient(conn, "PRAGMA synchronous = FULL", nil)
 		if err := sqlitemigration.Migrate(ctx, conn, schema); err != nil {
 			return fmt.Errorf("store: %s: %w", file, err)
 		}
