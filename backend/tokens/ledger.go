@@ -26,6 +26,10 @@ type Options struct {
 	// BatchBytes bounds how much transcript text one write transaction
 	// covers, and so the memory a scan holds; 0 means 256 MB.
 	BatchBytes int64
+	// BeforeRead, if not nil, is called by a parse worker before it reads
+	// each file and returns when the worker may go on: a test's way to keep
+	// a scan in progress (the widget's end-to-end test, in its sandbox).
+	BeforeRead func(ctx context.Context)
 }
 
 // Ledger is the token accounting over one database.
@@ -35,6 +39,7 @@ type Ledger struct {
 	log        *slog.Logger
 	workers    int
 	batchBytes int64
+	beforeRead func(ctx context.Context)
 	pricingFP  string     // identifies the pricing table in report cache keys
 	scanMu     sync.Mutex // one scan at a time in this process
 }
@@ -51,7 +56,7 @@ func New(db *store.Store, opts Options) *Ledger {
 		opts.BatchBytes = 256 << 20
 	}
 	return &Ledger{db: db, roots: append([]string(nil), opts.Roots...), log: opts.Log,
-		workers: opts.Workers, batchBytes: opts.BatchBytes, pricingFP: pricingFingerprint()}
+		workers: opts.Workers, batchBytes: opts.BatchBytes, beforeRead: opts.BeforeRead, pricingFP: pricingFingerprint()}
 }
 
 // Roots are the directories the ledger reads.
@@ -78,8 +83,12 @@ type ScanStats struct {
 	Duration   time.Duration
 }
 
-// maxTxn bounds how long one write transaction of a scan holds the lock.
-const maxTxn = time.Second
+// maxTxn bounds how long one write transaction of a scan holds the lock;
+// maxIdle how long it stays open waiting for the parsers.
+const (
+	maxTxn  = time.Second
+	maxIdle = 20 * time.Millisecond
+)
 
 // fileState is a token_files row.
 type fileState struct {
@@ -150,10 +159,25 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 		// A transaction larger than SQLite's default 2 MB page cache spills
 		// pages to the WAL and writes them again; let the cache hold a
 		// scan's working set, and give the memory back after.
-		if err := h.Exec("PRAGMA cache_size = -65536"); err != nil {
-			return fmt.Errorf("saving token usage: %w", err)
+		//
+		// Its commits are not synced to disk one by one, and the WAL is
+		// copied into the database once, at the end, instead of after every
+		// 4 MB: a first scan rewrites the same index pages in every
+		// transaction, and each sync is a wait. A crash or power loss can
+		// lose the scan's last transactions, never corrupt the database;
+		// each transaction records the files' offsets with their responses,
+		// so what is lost is read again by the next scan.
+		for _, q := range []string{"PRAGMA cache_size = -65536", "PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0"} {
+			if err := h.Exec(q); err != nil {
+				return fmt.Errorf("saving token usage: %w", err)
+			}
 		}
-		defer h.Exec("PRAGMA cache_size = -2000")
+		defer func() {
+			for _, q := range []string{"PRAGMA cache_size = -2000", "PRAGMA synchronous = FULL", "PRAGMA wal_autocheckpoint = 1000",
+				"PRAGMA wal_checkpoint(PASSIVE)"} {
+				h.Exec(q)
+			}
+		}()
 		return l.writeAll(ctx, h, results, fileIDs, &st, &prog, onProgress)
 	})
 	st.Duration = time.Since(start)
@@ -169,24 +193,47 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 func (l *Ledger) writeAll(ctx context.Context, h *store.Held, results <-chan *parsed, fileIDs map[string]int64,
 	st *ScanStats, prog *Progress, onProgress func(Progress)) error {
 	var fresh freshLedger
-	for first, done := true, false; !done; first = false {
+	// While the parsers are behind, the writer waits outside a transaction,
+	// so a scan held up by a slow disk or a busy machine does not hold the
+	// database. Inside one it waits at most maxIdle for the next file.
+	idle := time.NewTimer(maxIdle)
+	defer idle.Stop()
+	var next *parsed
+	for first := true; ; first = false {
+		if next == nil {
+			select {
+			case next = <-results:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if next == nil {
+				return nil // all written
+			}
+		}
 		var batchBytes int64
 		txStart := time.Now()
+		done := false
 		err := l.write(h, &fresh, first, fileIDs, func(m *merger) error {
 			// A transaction ends after BatchBytes of input, after maxTxn,
 			// or as soon as another writer of this process waits: others
 			// must not wait on a long scan (another process's writer
 			// waits at most the busy timeout, 5 s).
 			for batchBytes < l.batchBytes && time.Since(txStart) < maxTxn && (batchBytes == 0 || !l.db.WritersWaiting()) {
-				var r *parsed
-				select {
-				case r = <-results:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+				r := next
+				next = nil
 				if r == nil {
-					done = true
-					return nil
+					idle.Reset(maxIdle)
+					select {
+					case r = <-results:
+					case <-idle.C:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+					if r == nil {
+						done = true
+						return nil
+					}
 				}
 				if r.err != nil {
 					// One unreadable transcript must not stop the rest; its
@@ -215,16 +262,15 @@ func (l *Ledger) writeAll(ctx context.Context, h *store.Held, results <-chan *pa
 			}
 			return nil
 		}, st)
-		if err != nil {
+		if err != nil || done {
 			return err
 		}
 		// Let a writer that made this transaction end go first: SQLite's
 		// lock is not fair, and the scan would otherwise take it again.
-		for !done && l.db.WritersWaiting() && ctx.Err() == nil {
+		for l.db.WritersWaiting() && ctx.Err() == nil {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	return nil
 }
 
 // parsed is one file's parse, ready to merge.
@@ -260,6 +306,11 @@ func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-
 			defer wg.Done()
 			var r reader
 			for j := range next {
+				if l.beforeRead != nil {
+					if l.beforeRead(ctx); ctx.Err() != nil {
+						return
+					}
+				}
 				f := files[j.idx]
 				res, entries := r.read(f.path, j)
 				p := &parsed{readResult: res, file: f, job: j, entries: len(entries)}

@@ -665,3 +665,50 @@ func TestScanMakesWayForAnotherWriter(t *testing.T) {
 		t.Fatalf("totals %+v, want %d responses", got, files*20)
 	}
 }
+
+// A scan whose parsers fall behind (a slow disk, a busy machine; here held
+// by BeforeRead) waits for them outside a transaction: another writer gets
+// the database at once instead of waiting out the busy timeout and failing.
+func TestStalledScanHoldsNoLock(t *testing.T) {
+	e := newEnv(t, 1)
+	const files = 6
+	for f := 0; f < files; f++ {
+		e.write(0, fmt.Sprintf("p/s%d.jsonl", f), msg{id: fmt.Sprintf("msg_%d", f), req: fmt.Sprintf("r%d", f), at: t0, in: 1, out: 1}.line())
+	}
+	var reads atomic.Int64
+	gate := make(chan struct{})
+	l := New(e.db, Options{Roots: e.roots, Workers: 1, BeforeRead: func(ctx context.Context) {
+		if reads.Add(1) > 2 {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+			}
+		}
+	}})
+	firstWritten := make(chan struct{})
+	var once sync.Once
+	scanned := make(chan error, 1)
+	go func() {
+		_, err := l.Scan(context.Background(), func(p Progress) {
+			if p.FilesDone > 0 {
+				once.Do(func() { close(firstWritten) })
+			}
+		})
+		scanned <- err
+	}()
+	<-firstWritten
+	// The scan is stalled on its third file, with two written.
+	err := e.db.Write(context.Background(), func(conn *sqlite.Conn) error {
+		return sqlitex.ExecuteTransient(conn, `INSERT INTO switch_log(ts, to_label, trigger, ok) VALUES (1, 'b', 'manual', 1)`, nil)
+	})
+	close(gate)
+	if err != nil {
+		t.Fatalf("a write while the scan waited for its parsers: %v", err)
+	}
+	if err := <-scanned; err != nil {
+		t.Fatal(err)
+	}
+	if got := e.totals(); got.Messages != files {
+		t.Fatalf("totals %+v, want %d responses", got, files)
+	}
+}
