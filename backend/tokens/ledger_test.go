@@ -712,3 +712,28 @@ func TestStalledScanHoldsNoLock(t *testing.T) {
 		t.Fatalf("totals %+v, want %d responses", got, files)
 	}
 }
+
+// A scan relaxes syncing and checkpoints on its own connection only while it
+// runs: every connection of the pool is back to the defaults after it.
+func TestScanRestoresConnectionSettings(t *testing.T) {
+	e := newEnv(t, 1)
+	e.write(0, "p/s.jsonl", msg{id: "msg_1", req: "r1", at: t0, in: 1, out: 1}.line())
+	e.scan()
+	for i := 0; i < 8; i++ {
+		err := e.db.Read(context.Background(), func(conn *sqlite.Conn) error {
+			for q, want := range map[string]int64{"PRAGMA synchronous": 2, "PRAGMA wal_autocheckpoint": 1000, "PRAGMA cache_size": -2000} {
+				var got int64
+				if err := sqlitex.ExecuteTransient(conn, q, &sqlitex.ExecOptions{ResultFunc: func(st *sqlite.Stmt) error { got = st.ColumnInt64(0); return nil }}); err != nil {
+					return err
+				}
+				if got != want {
+					t.Errorf("%s = %d after a scan, want %d", q, got, want)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
