@@ -90,6 +90,10 @@ const (
 	maxIdle = 20 * time.Millisecond
 )
 
+// bulkBytes is the size of a scan (bytes to read) from which it relaxes
+// syncing and checkpoints while it writes.
+var bulkBytes int64 = 32 << 20 // a variable for tests
+
 // fileState is a token_files row.
 type fileState struct {
 	id                      int64
@@ -159,22 +163,27 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 		// A transaction larger than SQLite's default 2 MB page cache spills
 		// pages to the WAL and writes them again; let the cache hold a
 		// scan's working set, and give the memory back after.
-		//
-		// Its commits are not synced to disk one by one, and the WAL is
-		// copied into the database once, at the end, instead of after every
-		// 4 MB: a first scan rewrites the same index pages in every
-		// transaction, and each sync is a wait. A crash or power loss can
-		// lose the scan's last transactions, never corrupt the database;
-		// each transaction records the files' offsets with their responses,
-		// so what is lost is read again by the next scan.
-		for _, q := range []string{"PRAGMA cache_size = -65536", "PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0"} {
+		settings := []string{"PRAGMA cache_size = -8192"}
+		restore := []string{"PRAGMA cache_size = -2000"}
+		if prog.BytesTotal >= bulkBytes {
+			// A large scan (a first one) does not sync its commits one by
+			// one, and copies the WAL into the database once, at the end,
+			// instead of after every 4 MB: it rewrites the same index pages
+			// in every transaction, and each sync is a wait. A crash or
+			// power loss can lose its last transactions, never corrupt the
+			// database; each transaction records the files' offsets with
+			// their responses, so what is lost is read again next time.
+			settings = append(settings, "PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0")
+			restore = append(restore, "PRAGMA synchronous = FULL", "PRAGMA wal_autocheckpoint = 1000",
+				"PRAGMA wal_checkpoint(TRUNCATE)") // and leave no large WAL file behind
+		}
+		for _, q := range settings {
 			if err := h.Exec(q); err != nil {
 				return fmt.Errorf("saving token usage: %w", err)
 			}
 		}
 		defer func() {
-			for _, q := range []string{"PRAGMA cache_size = -2000", "PRAGMA synchronous = FULL", "PRAGMA wal_autocheckpoint = 1000",
-				"PRAGMA wal_checkpoint(PASSIVE)"} {
+			for _, q := range restore {
 				h.Exec(q)
 			}
 		}()

@@ -713,9 +713,12 @@ func TestStalledScanHoldsNoLock(t *testing.T) {
 	}
 }
 
-// A scan relaxes syncing and checkpoints on its own connection only while it
-// runs: every connection of the pool is back to the defaults after it.
+// A large scan relaxes syncing and checkpoints on its own connection only
+// while it runs: every connection of the pool is back to the defaults after
+// it, and no WAL is left behind.
 func TestScanRestoresConnectionSettings(t *testing.T) {
+	defer func(b int64) { bulkBytes = b }(bulkBytes)
+	bulkBytes = 0 // every scan is a large one
 	e := newEnv(t, 1)
 	e.write(0, "p/s.jsonl", msg{id: "msg_1", req: "r1", at: t0, in: 1, out: 1}.line())
 	e.scan()
@@ -735,5 +738,8 @@ func TestScanRestoresConnectionSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	if st, err := os.Stat(e.db.Path() + "-wal"); err != nil || st.Size() != 0 {
+		t.Fatalf("WAL after a large scan: %v %v", st, err)
 	}
 }
