@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/tokens"
@@ -17,7 +20,8 @@ func (a *App) runTokens(ctx context.Context) {
 		a.svc.Log.Warn("token accounting unavailable", "err", err)
 		return
 	}
-	ledger := tokens.New(db, tokens.Options{Roots: tokens.DefaultRoots(a.svc.Environ()), Log: a.svc.Log})
+	ledger := tokens.New(db, tokens.Options{Roots: tokens.DefaultRoots(a.svc.Environ()), Log: a.svc.Log,
+		BeforeRead: scanGate(a.svc.Environ())})
 	a.mu.Lock()
 	a.ledger = ledger
 	a.mu.Unlock()
@@ -79,4 +83,46 @@ func (a *App) TokensSummary() (tokens.Summary, error) {
 		return tokens.Summary{}, err
 	}
 	return l.Summary(a.ctxOrBackground(), time.Now())
+}
+
+// scanGateEnv names a file that, while it exists, holds a transcript scan
+// after its first scanGateFiles files: the end-to-end test's way to check
+// the widget while a first scan is in progress, whatever the machine's
+// speed. It is honoured only in a sandbox (AIMONITOR_SANDBOX=1).
+const (
+	scanGateEnv   = "AIMONITOR_TEST_SCAN_GATE"
+	scanGateFiles = 10
+)
+
+func scanGate(environ []string) func(ctx context.Context) {
+	var sandbox, gate string
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			switch k {
+			case "AIMONITOR_SANDBOX":
+				sandbox = v
+			case scanGateEnv:
+				gate = v
+			}
+		}
+	}
+	if sandbox != "1" || gate == "" {
+		return nil
+	}
+	var files atomic.Int64
+	return func(ctx context.Context) {
+		if files.Add(1) <= scanGateFiles {
+			return
+		}
+		for {
+			if _, err := os.Stat(gate); err != nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
 }

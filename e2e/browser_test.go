@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,10 @@ import (
 
 // The UI in Chromium against `wails dev` (live Go bindings) on the
 // simulator, with a real keyring: adopt, switch by clicking a row, change a
-// threshold (read back with the CLI), check for a release.
+// threshold (read back with the CLI), check for a release. All of it runs
+// while the widget's first scan of a 1 GB Claude Code history is in
+// progress (held part-way by the sandbox's scan gate until the script
+// releases it), and the Tokens view shows that scan until it ends.
 func TestBrowserOnSimulator(t *testing.T) {
 	display := startX(t)
 	s := sim.New(clock.Real{})
@@ -49,6 +53,23 @@ func TestBrowserOnSimulator(t *testing.T) {
 	loginAs(t, home, work)
 
 	root := repoRoot(t)
+	// The history: bench/tokens' dense shape, 1 GB, in ~/.claude/projects.
+	// (gen empties its -out directory: generate elsewhere and move it in.)
+	generated := filepath.Join(t.TempDir(), "claude")
+	gen := exec.Command("go", "run", "./bench/tokens/gen", "-out", generated, "-size", strconv.Itoa(1<<30),
+		"-files", "580", "-spread", "0.5", "-density", "153", "-tool-share", "0.45", "-subagents", "0.001")
+	gen.Dir = root
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("generating the history: %v\n%s", err, out)
+	}
+	if err := os.Rename(filepath.Join(generated, "projects"), filepath.Join(home, ".claude", "projects")); err != nil {
+		t.Fatal(err)
+	}
+	gate := filepath.Join(t.TempDir(), "scan-gate")
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "AIMONITOR_SANDBOX=1", "AIMONITOR_TEST_SCAN_GATE="+gate)
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	dev := startGroup(t, env, root, "go", "tool", "wails", "dev", "-m", "-s", "-ldflags", "-X github.com/aimonitor/aimonitor/backend/buildinfo.Version=v0.1.0-e2e", "-devserver", addr, "-noreload", "-nogorebuild", "-skipbindings", "-loglevel", "Warning")
 	url := "http://" + addr + "/"
@@ -68,7 +89,7 @@ func TestBrowserOnSimulator(t *testing.T) {
 	})
 	findWindow(t, display, dev, 120*time.Second)
 
-	node := exec.Command("node", filepath.Join(root, "frontend", "e2e", "accounts.mjs"), url, artifacts(t))
+	node := exec.Command("node", filepath.Join(root, "frontend", "e2e", "accounts.mjs"), url, artifacts(t), gate)
 	node.Dir = filepath.Join(root, "frontend")
 	node.Env = env
 	out, err := node.CombinedOutput()
