@@ -85,12 +85,13 @@ func (a *App) runCapture(label string, timeoutSec int, run func(context.Context,
 	if timeoutSec <= 0 || timeoutSec > 3600 {
 		timeoutSec = 300
 	}
+	parent := a.ctxOrBackground() // takes a.mu: before, not under it
 	a.mu.Lock()
 	if a.cancelCapture != nil {
 		a.mu.Unlock()
 		return errors.New("an account is already being added; finish or cancel it first")
 	}
-	ctx, cancel := context.WithCancel(a.ctxOrBackground())
+	ctx, cancel := context.WithCancel(parent)
 	a.cancelCapture = cancel
 	a.mu.Unlock()
 
