@@ -59,7 +59,13 @@ export class AccountsStore {
       events.onSwitchProgress((p) => {
         if (p.label === this.switching) this.switchStep = p.step;
       }),
-      events.onAddProgress((p) => (this.capture = p)),
+      events.onAddProgress((p) => {
+        // Events can arrive out of order (wails dev sends each on its own
+        // goroutine): a finished capture does not go back to an earlier step.
+        const c = this.capture;
+        if (c && c.label === p.label && isFinal(c.state) && !isFinal(p.state)) return;
+        this.capture = p;
+      }),
     );
   }
 
@@ -206,4 +212,8 @@ export function reuseUnchanged(prev: Status | null, next: Status): Status {
     return o && JSON.stringify(o) === JSON.stringify(a) ? o : a;
   });
   return next;
+}
+
+function isFinal(state: AddProgress['state']): boolean {
+  return state === 'done' || state === 'failed';
 }

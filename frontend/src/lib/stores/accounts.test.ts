@@ -99,6 +99,18 @@ describe('AccountsStore', () => {
     expect(store.capture).toMatchObject({ state: 'failed', message: 'an account labelled carol already exists' });
   });
 
+  it('does not let a late progress event reopen a finished capture', async () => {
+    const { store, h } = setup();
+    await store.startRelogin('bob');
+    const at = '2026-11-28T10:05:00Z';
+    h.add!({ label: 'bob', state: 'done', message: 'renewed the login of "bob"', deadline: at });
+    h.add!({ label: 'bob', state: 'restoring', message: 'putting the previous login back', deadline: at });
+    expect(store.capture).toMatchObject({ state: 'done', message: 'renewed the login of "bob"' });
+    await store.startRelogin('bob'); // a new attempt follows its own events again
+    h.add!({ label: 'bob', state: 'checking', message: 'checking', deadline: at });
+    expect(store.capture?.state).toBe('checking');
+  });
+
   it('keeps unchanged accounts as they were so their rows do not re-render', async () => {
     const { store, h } = setup();
     await store.load();
