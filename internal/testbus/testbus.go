@@ -79,6 +79,9 @@ func New(t testing.TB) *Bus {
 	}
 	b := &Bus{Dir: dir}
 	t.Cleanup(func() {
+		if t.Failed() {
+			b.reportExited(t)
+		}
 		b.stopAll()
 		if err := os.RemoveAll(dir); err != nil {
 			t.Errorf("testbus: removing %s: %v", dir, err)
@@ -295,6 +298,22 @@ func (b *Bus) start(t testing.TB, name string, cmd *exec.Cmd) *daemon {
 	b.procs = append(b.procs, d)
 	b.mu.Unlock()
 	return d
+}
+
+// reportExited logs every daemon that is gone before the test ends, with
+// what it said: a test that failed because its keyring or bus vanished
+// then says so instead of only "no Secret Service is running".
+func (b *Bus) reportExited(t testing.TB) {
+	b.mu.Lock()
+	procs := b.procs
+	b.mu.Unlock()
+	for _, d := range procs {
+		select {
+		case <-d.exited:
+			t.Logf("testbus: %s (pid %d) had already exited when the test ended (%v); its stderr:\n%s", d.name, d.cmd.Process.Pid, d.err, d.stderr.String())
+		default:
+		}
+	}
 }
 
 // stopAll stops the daemons in reverse start order: each process group gets

@@ -90,6 +90,67 @@ func TestCleanupKillsDaemons(t *testing.T) {
 	}
 }
 
+// failingTB is a test that can be made to have failed, and that keeps
+// its log lines and cleanups for the caller to run.
+type failingTB struct {
+	testing.TB
+	failed   bool
+	logs     []string
+	cleanups []func()
+}
+
+func (r *failingTB) Failed() bool            { return r.failed }
+func (r *failingTB) Logf(f string, a ...any) { r.logs = append(r.logs, fmt.Sprintf(f, a...)) }
+func (r *failingTB) Cleanup(f func())        { r.cleanups = append(r.cleanups, f) }
+
+func (r *failingTB) runCleanups() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+}
+
+// A failed test names the daemon that died under it, with its stderr; a
+// running one is not reported.
+func TestFailedTestReportsADeadDaemon(t *testing.T) {
+	rec := &failingTB{TB: t}
+	b := NewKeyring(rec)
+	b.mu.Lock()
+	var keyring *daemon
+	for _, d := range b.procs {
+		if d.name == "gnome-keyring-daemon" {
+			keyring = d
+		}
+	}
+	b.mu.Unlock()
+	if keyring == nil {
+		rec.runCleanups()
+		t.Fatal("no gnome-keyring-daemon started")
+	}
+	_ = syscall.Kill(-keyring.cmd.Process.Pid, syscall.SIGKILL)
+	<-keyring.exited
+	rec.failed = true
+	rec.runCleanups()
+	logs := strings.Join(rec.logs, "\n")
+	if !strings.Contains(logs, "testbus: gnome-keyring-daemon (pid ") || !strings.Contains(logs, "had already exited") {
+		t.Errorf("the dead keyring was not reported: %q", logs)
+	}
+	if strings.Contains(logs, "dbus-daemon") {
+		t.Errorf("the running bus was reported as dead: %q", logs)
+	}
+
+	// A test that passed says nothing.
+	rec = &failingTB{TB: t}
+	b = NewKeyring(rec)
+	b.mu.Lock()
+	pid := b.procs[len(b.procs)-1].cmd.Process.Pid
+	b.mu.Unlock()
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	rec.runCleanups()
+	if len(rec.logs) != 0 {
+		t.Errorf("a passing test logged %q", rec.logs)
+	}
+}
+
 func TestMonitorSeesTraffic(t *testing.T) {
 	b := New(t)
 	m := b.Monitor(t)
