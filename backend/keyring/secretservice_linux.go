@@ -9,7 +9,9 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aimonitor/aimonitor/backend/dbusconn"
 
@@ -56,13 +58,25 @@ type secretStruct struct {
 }
 
 // secretService talks to whichever program owns org.freedesktop.secrets on
-// the session bus (gnome-keyring, KeePassXC, KWallet...). Every operation
-// opens its own private connection and session and closes both: calls are
-// rare, and nothing stale (a restarted keyring daemon, a closed session)
-// survives between them.
+// the session bus (gnome-keyring, KeePassXC, KWallet...). An operation opens
+// a private connection and an encrypted session (a Diffie-Hellman exchange
+// on both sides) and, when it succeeded, leaves both open for sessionKeep,
+// so the operations of one command (a switch reads three secrets) share
+// them; then they are closed, and nothing stale survives: a session is
+// reused only while the same program still owns the Secret Service name
+// (a restarted keyring daemon has a new unique name) and never after an
+// operation on it failed.
 type secretService struct {
 	opts    Options
 	address string
+
+	// keep is how long an idle session stays open (sessionKeep; tests
+	// shorten it).
+	keep time.Duration
+	mu   sync.Mutex
+	idle *ssSessionConn // the session left by the last operation, if any
+	// idleTimer closes idle when keep has passed.
+	idleTimer *time.Timer
 
 	// plainWarned makes the "no transport encryption" warning appear once.
 	plainWarned atomic.Bool
@@ -84,8 +98,14 @@ func newSecretService(opts Options, getenv func(string) string) *secretService {
 	if addr == "" {
 		addr = dbusconn.SessionAddress(getenv, os.Getuid())
 	}
-	return &secretService{opts: opts, address: addr}
+	return &secretService{opts: opts, address: addr, keep: sessionKeep}
 }
+
+// sessionKeep is how long a session stays open after an operation for the
+// next one. Long enough for one command's operations, short enough that a
+// long-running process holds no session (and no session key) between its
+// rare uses of the keyring.
+const sessionKeep = 2 * time.Second
 
 func (s *secretService) Get(ctx context.Context, service, account string) ([]byte, error) {
 	if err := checkKey(service, account); err != nil {
@@ -231,20 +251,94 @@ type ssSessionConn struct {
 	path      dbus.ObjectPath
 	algorithm string
 	key       []byte // AES key of a DH session; nil for plain
+	// owner is the unique bus name of the program that opened the session
+	// ("" when the bus would not say): the session is good only while it
+	// still owns the Secret Service name.
+	owner string
+}
+
+// ownerNow asks the bus who owns the Secret Service name now ("" if
+// nobody, or on any error).
+func (sess *ssSessionConn) ownerNow(ctx context.Context) string {
+	cctx, cancel := context.WithTimeout(ctx, sess.ss.opts.CallTimeout)
+	defer cancel()
+	var owner string
+	if err := sess.conn.BusObject().CallWithContext(cctx, "org.freedesktop.DBus.GetNameOwner", 0, ssBusName).Store(&owner); err != nil {
+		return ""
+	}
+	return owner
+}
+
+// end closes the session and its connection.
+func (sess *ssSessionConn) end(ctx context.Context) {
+	sess.close(ctx)
+	sess.conn.Close()
 }
 
 func (s *secretService) withSession(ctx context.Context, what string, fn func(*ssSessionConn) error) error {
+	sess, err := s.takeSession(ctx, what)
+	if err != nil {
+		return err
+	}
+	if err := fn(sess); err != nil {
+		sess.end(ctx)
+		return err
+	}
+	s.keepSession(sess)
+	return nil
+}
+
+// takeSession returns the idle session when it is still good, else a new
+// one on a new connection.
+func (s *secretService) takeSession(ctx context.Context, what string) (*ssSessionConn, error) {
+	s.mu.Lock()
+	sess := s.idle
+	s.idle = nil
+	if s.idleTimer != nil {
+		s.idleTimer.Stop()
+		s.idleTimer = nil
+	}
+	s.mu.Unlock()
+	if sess != nil {
+		if sess.conn.Connected() && sess.owner != "" && sess.ownerNow(ctx) == sess.owner {
+			return sess, nil
+		}
+		sess.end(ctx)
+	}
 	conn, err := s.connect(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer conn.Close()
-	sess, err := s.openSession(ctx, conn, what)
+	sess, err = s.openSession(ctx, conn, what)
 	if err != nil {
-		return err
+		conn.Close()
+		return nil, err
 	}
-	defer sess.close(ctx)
-	return fn(sess)
+	sess.owner = sess.ownerNow(ctx)
+	return sess, nil
+}
+
+// keepSession leaves sess open for the next operation, for s.keep at most.
+func (s *secretService) keepSession(sess *ssSessionConn) {
+	s.mu.Lock()
+	if s.idle != nil || s.keep <= 0 {
+		// Another operation ran alongside and left its session first.
+		s.mu.Unlock()
+		sess.end(context.Background())
+		return
+	}
+	s.idle = sess
+	s.idleTimer = time.AfterFunc(s.keep, func() {
+		s.mu.Lock()
+		if s.idle != sess {
+			s.mu.Unlock()
+			return
+		}
+		s.idle, s.idleTimer = nil, nil
+		s.mu.Unlock()
+		sess.end(context.Background())
+	})
+	s.mu.Unlock()
 }
 
 // connect opens a private connection to the session bus. It never starts a

@@ -69,8 +69,8 @@ func TestSecretServiceRoundTripIsEncrypted(t *testing.T) {
 	if !bytes.Equal(got, testSecret) {
 		t.Fatalf("Get = %q, want %q", got, testSecret)
 	}
-	if algs := f.sessionAlgorithms(); len(algs) != 2 || algs[0] != algorithmDH || algs[1] != algorithmDH {
-		t.Fatalf("sessions used %v, want two %s sessions", algs, algorithmDH)
+	if algs := f.sessionAlgorithms(); !slices.Equal(algs, []string{algorithmDH}) {
+		t.Fatalf("sessions used %v, want one %s session (kept from Set for Get)", algs, algorithmDH)
 	}
 	// What other processes on the bus could see: the DH handshake, but not
 	// one recognisable piece of the secret, in either direction.
@@ -102,7 +102,7 @@ func TestSecretServicePlainSessionIsVisibleOnTheBus(t *testing.T) {
 	if err != nil || !bytes.Equal(got, testSecret) {
 		t.Fatalf("Get = %q, %v", got, err)
 	}
-	if algs := f.sessionAlgorithms(); !slices.Equal(algs, []string{algorithmPlain, algorithmPlain}) {
+	if algs := f.sessionAlgorithms(); !slices.Equal(algs, []string{algorithmPlain}) {
 		t.Fatalf("sessions %v", algs)
 	}
 	if !mon.Contains([]byte("TESTSECRET")) {
@@ -509,4 +509,91 @@ func TestSecretServiceDefaultCollectionFallbacks(t *testing.T) {
 	if len(unlocked)+len(locked) != 0 {
 		t.Fatalf("the secret went somewhere after all: %v %v", unlocked, locked)
 	}
+}
+
+// The operations of one command share a session; it is closed when it has
+// been idle for keep, and the next operation opens a new one.
+func TestSecretServiceKeepsASessionBriefly(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	f.keep = 100 * time.Millisecond
+	ctx := context.Background()
+	if err := f.Set(ctx, "svc", "alice", "", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := f.Get(ctx, "svc", "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(f.sessionAlgorithms()); n != 1 {
+		t.Fatalf("%d sessions for four operations in a row, want 1", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.idleSession() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle session was never closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := f.Get(ctx, "svc", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.sessionAlgorithms()); n != 2 {
+		t.Fatalf("%d sessions, want a second one after the first was closed", n)
+	}
+}
+
+// A session whose operation failed is not kept.
+func TestSecretServiceDropsASessionAfterAFailure(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	f.keep = time.Minute
+	ctx := context.Background()
+	if _, err := f.Get(ctx, "svc", "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get: %v, want ErrNotFound", err)
+	}
+	if f.idleSession() != nil {
+		t.Fatal("the session of a failed operation was kept")
+	}
+	if err := f.Set(ctx, "svc", "alice", "", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.sessionAlgorithms()); n != 2 {
+		t.Fatalf("%d sessions, want 2", n)
+	}
+}
+
+// A kept session is not used once the keyring daemon was restarted (its
+// sessions died with it): the next operation opens a new one and works.
+func TestSecretServiceNewSessionAfterKeyringRestart(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	f.keep = time.Minute
+	ctx := context.Background()
+	if err := f.Set(ctx, "svc", "alice", "", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	if f.idleSession() == nil {
+		t.Fatal("no session kept: this test would prove nothing")
+	}
+	bus.RestartKeyring(t)
+	got, err := f.Get(ctx, "svc", "alice")
+	if err != nil {
+		t.Fatalf("Get after the keyring restarted: %v", err)
+	}
+	if !bytes.Equal(got, testSecret) {
+		t.Fatalf("Get = %q", got)
+	}
+	if n := len(f.sessionAlgorithms()); n != 2 {
+		t.Fatalf("%d sessions, want a new one after the restart", n)
+	}
+}
+
+func (f *fixture) idleSession() *ssSessionConn {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.secretService.mu.Lock()
+	defer f.secretService.mu.Unlock()
+	return f.idle
 }

@@ -438,3 +438,41 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// RestartKeyring stops the running gnome-keyring-daemon, waits until the
+// bus has dropped its name, and starts a new one on the same data (a
+// keyring daemon restarted under a client, which gets a new unique name).
+func (b *Bus) RestartKeyring(t testing.TB) {
+	t.Helper()
+	b.mu.Lock()
+	var old *daemon
+	for i, d := range b.procs {
+		if d.name == "gnome-keyring-daemon" {
+			old = d
+			b.procs = append(b.procs[:i:i], b.procs[i+1:]...)
+			break
+		}
+	}
+	b.mu.Unlock()
+	if old == nil {
+		t.Fatal("testbus: no gnome-keyring-daemon to restart")
+	}
+	_ = syscall.Kill(-old.cmd.Process.Pid, syscall.SIGKILL)
+	<-old.exited
+	conn := b.Conn(t)
+	deadline := time.Now().Add(startTimeout)
+	for {
+		var owned bool
+		if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, SecretsName).Store(&owned); err != nil {
+			t.Fatalf("testbus: asking the bus for %s: %v", SecretsName, err)
+		}
+		if !owned {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testbus: %s still owned %s after its daemon exited", SecretsName, startTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.StartKeyring(t)
+}
