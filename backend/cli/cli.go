@@ -262,18 +262,50 @@ Run it without arguments to open the widget.`,
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug detail to stderr (tokens are never printed)")
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "no colour, even on a terminal (so does the NO_COLOR variable)")
 	root.Flags().BoolVar(&expanded, "expanded", false, "open the full panel instead of the mini widget")
-	// One line per command file (cmd_<name>.go); cobra sorts them in help.
-	root.AddCommand(
-		a.widgetCommand(), a.demoCommand(), a.simCommand(), a.versionCommand(), a.updateCommand(),
-		a.addCommand(), a.reloginCommand(), a.switchCommand(), a.listCommand(), a.renameCommand(), a.removeCommand(), a.logCommand(),
-		a.refreshCommand(), a.usageCommand(), a.daemonCommand(), a.tokensCommand(),
-		a.configCommand(), a.doctorCommand(), a.uninstallCommand(), a.keyringCommand(), a.serviceCommand(), a.statuslineCommand(),
-	)
+	commands := a.subcommands()
+	// A command line that starts with a command's name only ever reaches
+	// that command (none has aliases), so only it is built: building every
+	// command's flags is a tenth of a short command's start. Anything else
+	// (help, completion, flags first, a typo to suggest for) gets the tree.
+	whole := true
+	if len(a.args) > 0 {
+		for _, c := range commands {
+			if c.name == a.args[0] {
+				root.AddCommand(c.make())
+				whole = false
+				break
+			}
+		}
+	}
+	if whole {
+		for _, c := range commands {
+			root.AddCommand(c.make())
+		}
+	}
 	a.wireCompletion(root)
 	for _, c := range root.Commands() {
 		groupRejectsUnknown(c)
 	}
 	return root
+}
+
+// subcommand is one command of the root, by the name cobra knows it by.
+type subcommand struct {
+	name string
+	make func() *cobra.Command
+}
+
+// subcommands are the root's commands, one per command file
+// (cmd_<name>.go); cobra sorts them in help.
+func (a *app) subcommands() []subcommand {
+	return []subcommand{
+		{"widget", a.widgetCommand}, {"demo", a.demoCommand}, {"sim", a.simCommand}, {"version", a.versionCommand},
+		{"update", a.updateCommand}, {"add", a.addCommand}, {"relogin", a.reloginCommand}, {"switch", a.switchCommand},
+		{"list", a.listCommand}, {"rename", a.renameCommand}, {"remove", a.removeCommand}, {"log", a.logCommand},
+		{"refresh", a.refreshCommand}, {"usage", a.usageCommand}, {"daemon", a.daemonCommand}, {"tokens", a.tokensCommand},
+		{"config", a.configCommand}, {"doctor", a.doctorCommand}, {"uninstall", a.uninstallCommand},
+		{"keyring", a.keyringCommand}, {"service", a.serviceCommand}, {"statusline", a.statuslineCommand},
+	}
 }
 
 // exitCodesHelp ends the root's description; docs/cli.md has the same

@@ -313,3 +313,24 @@ func TestRefreshWithForeignAPIBaseIsRefused(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// The root builds only the command a command line names (rootCommand): that
+// is right only while each table name is its command's name and no command
+// has an alias.
+func TestSubcommandTableNamesEachCommand(t *testing.T) {
+	a := &app{deps: Deps{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Environ: sandboxEnv(t)}}
+	for _, c := range a.subcommands() {
+		cmd := c.make()
+		if cmd.Name() != c.name || len(cmd.Aliases) > 0 {
+			t.Errorf("table name %q: the command is %q with aliases %q", c.name, cmd.Name(), cmd.Aliases)
+		}
+	}
+	a.args = []string{"switch", "work"}
+	var names []string
+	for _, c := range a.rootCommand().Commands() {
+		names = append(names, c.Name())
+	}
+	if strings.Join(names, " ") != "completion switch" {
+		t.Errorf("the root for `switch work` has %q", names)
+	}
+}

@@ -30,6 +30,7 @@ go build -o "$OUT/spawn" ./bench/static/spawn
 
 {
 echo "== bench/static $(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "   targets: version <= 10 ms wall and <= 15 MB peak RSS; switch <= 50 ms; daemon at rest <= 20 MB RSS; warm tokens <= 0.05x ccusage"
 echo "   $($CLI version)"
 echo
 echo "-- 1. start-up (median of $ROUNDS rounds, the three taking turns)"
@@ -103,4 +104,18 @@ if [ "$TOKENS" = 1 ]; then
   } | tee -a "$OUT/static.txt"
   SHAPES=default LARGE_MB=0 BIN=build/bin/aimonitor bench/tokens/run.sh 2>&1 | tee -a "$OUT/static.txt"
 fi
+# The issue's targets next to this run's figures.
+{
+  echo
+  echo "-- targets (issue 15), load now $(cut -d' ' -f1-3 /proc/loadavg)"
+  awk '
+    function verdict(ok) { return ok ? "met" : "NOT met" }
+    substr($0, 1, 29) ~ /^aimonitor version +$/ { split(substr($0, 30), f, " ")
+      printf "aimonitor version: median wall %s ms (target <= 10 ms: %s); peak RSS %s MB (target <= 15 MB: %s)\n", f[2], verdict(f[2] <= 10), f[10], verdict(f[10] <= 15) }
+    substr($0, 1, 29) ~ /^aimonitor switch +$/ { split(substr($0, 30), f, " ")
+      printf "aimonitor switch, no refresh: median wall %s ms (target <= 50 ms: %s)\n", f[2], verdict(f[2] <= 50) }
+    /^aimonitor daemon +RSS/ { printf "aimonitor daemon at rest, 5 accounts: RSS %s MB (target <= 20 MB: %s)\n", $4, verdict($4 <= 20) }
+    /^aimonitor tokens, warm/ { printf "aimonitor tokens --json, warm: %s x ccusage (target <= 0.05: %s)\n", $6, verdict($6 <= 0.05) }
+  ' "$OUT/static.txt"
+} | tee -a "$OUT/static.txt"
 echo "written: $OUT/static.txt"
