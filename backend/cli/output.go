@@ -50,6 +50,7 @@ func (a *app) printJSON(v any) error {
 // writeJSON indents compact JSON and prints it with a final newline.
 func (a *app) writeJSON(compact []byte) error {
 	var out bytes.Buffer
+	out.Grow(2*len(compact) + 1) // indentation roughly doubles it; grown once, not step by step
 	if err := json.Indent(&out, compact, "", "  "); err != nil {
 		return err
 	}
