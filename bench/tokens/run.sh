@@ -20,10 +20,13 @@
 #
 # Then a first scan of a large history (LARGE_MB, 1024 by default, dense
 # shape; 0 skips it): ours once on an empty data directory, with its peak
-# RSS — the same scan the widget's ingester runs on its first start.
+# RSS — the same scan the widget's ingester runs on its first start — and
+# the widget itself running that first scan (bench/tokens/widget.sh: peak
+# RSS of the aimonitor-widget process, against the widget without the
+# history, same run; WIDGET=0 skips it).
 #
 # Usage: bench/tokens/run.sh   (SIZE_MB=300 RUNS=7 SHAPES="default dense"
-#                               LARGE_MB=1024 BIN=build/bin/aimonitor by default)
+#                               LARGE_MB=1024 WIDGET=1 BIN=build/bin/aimonitor by default)
 # Output goes to bench/out/tokens (git-ignored); nothing outside the
 # repository is touched: HOME points at an empty directory there, so neither
 # tool sees a real ~/.claude.
@@ -65,8 +68,8 @@ if [ ! -f "$CC_BIN" ]; then
 	npm install --prefix "$CC_DIR" --no-audit --no-fund --loglevel=error ccusage@20.0.24 >/dev/null
 fi
 chmod +x "$CC_BIN" # npm leaves the native binary without its exec bit
-if [ ! -x "$BIN" ]; then
-	log "building $BIN"
+if [ ! -x "$BIN" ] || { [ "$LARGE_MB" -gt 0 ] && [ "${WIDGET:-1}" != 0 ] && [ ! -x build/bin/aimonitor-widget ]; }; then
+	log "building $BIN and the widget"
 	make build >/dev/null
 fi
 log "building the generator, the comparer and aimon-tokens (for the floor)"
@@ -190,4 +193,14 @@ if [ "$LARGE_MB" -gt 0 ]; then
 		echo "first scan of a large history: $(du -sm "$CORPUS" | cut -f1) MB, $(cat "$CORPUS.shape")"
 		echo "  cold: ${LSEC} s, peak RSS $(mb "$LRSS") MB; warm after it: ${WSEC} s, peak RSS $(mb "$WRSS") MB (bound: 100 MB)"
 	} | tee -a "$OUT/result.txt"
+	# The same first scan in the widget (needs build/bin/aimonitor-widget
+	# and Xvfb; WIDGET=0 skips it).
+	if [ "${WIDGET:-1}" != 0 ]; then
+		if [ -x build/bin/aimonitor-widget ] && command -v Xvfb >/dev/null; then
+			log "large: the widget's first scan"
+			bench/tokens/widget.sh "$CORPUS" 2>"$OUT/widget.log" | tee -a "$OUT/result.txt"
+		else
+			echo "  (widget not measured: build/bin/aimonitor-widget or Xvfb missing; run make build)" | tee -a "$OUT/result.txt"
+		fi
+	fi
 fi
