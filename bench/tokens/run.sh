@@ -129,6 +129,7 @@ rm -rf "$DATA"
 "$OUT/compare" "$S/ours.json" "$S/ccusage.json" | tee "$S/compare.txt"
 
 log "$SHAPE: timing ($RUNS rounds)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for f in cc cold warm cat scan; do : >"$S/$f.us"; done
 for i in $(seq "$RUNS"); do
 	warm_cache
@@ -167,6 +168,7 @@ BYTES=$(du -sb "$CORPUS" | cut -f1)
 	printf '%-26s %10s %14s %12s\n' "floor: cat the tree" "$(ms "$CAT")" "$(spread <"$S/cat.us")" "$(ratio "$CAT" "$CC")"
 	printf '%-26s %10s %14s %12s\n' "floor: JSON scan alone" "$(ms "$SCANT")" "$(spread <"$S/scan.us")" "$(ratio "$SCANT" "$CC")"
 	echo "targets: cold <= 0.5, warm <= 0.03, RSS <= 100 MB"
+	echo "load average: $LOAD_BEFORE before the rounds, $(cut -d' ' -f1-3 /proc/loadavg) after"
 	echo "totals: $(cat "$S/compare.txt")"
 } | tee -a "$OUT/result.txt"
 done
