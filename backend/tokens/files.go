@@ -122,21 +122,43 @@ func listFiles(roots []string) ([]fileInfo, error) {
 const listWorkers = 4
 
 // walkProject lists the transcripts under one project directory. Entries
-// that vanish or cannot be read while it walks are skipped.
+// that vanish or cannot be read while it walks are skipped, and symbolic
+// links are not followed (as filepath.WalkDir does).
 func walkProject(dir, project string) []fileInfo {
 	var out []fileInfo
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		if fi, ok := statTranscript(path, project); ok {
-			out = append(out, fi)
-		}
-		return nil
-	})
+	walkDir(dir, project, &out)
 	return out
 }
 
+func walkDir(dir, project string, out *[]fileInfo) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	entries, _ := f.ReadDir(-1)
+	var subdirs []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case e.IsDir():
+			subdirs = append(subdirs, name)
+		case e.Type().IsRegular() && strings.HasSuffix(name, ".jsonl"):
+			// Stat by name in the open directory: no walk of the whole
+			// path per file (a warm run's time goes to stat-ing).
+			if fi, ok := statIn(f, dir, name); ok {
+				fi.project = project
+				*out = append(*out, fi)
+			}
+		}
+	}
+	f.Close()
+	for _, name := range subdirs {
+		walkDir(filepath.Join(dir, name), project, out)
+	}
+}
+
+// statTranscript stats a transcript at the top of a root (outside any
+// project directory).
 func statTranscript(path, project string) (fileInfo, bool) {
 	if !strings.HasSuffix(path, ".jsonl") {
 		return fileInfo{}, false
