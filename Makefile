@@ -117,7 +117,7 @@ test-frontend: $(NPM_STAMP) $(BINDINGS)
 	@cd frontend && npx vitest run
 
 test-e2e: build
-	@AIMONITOR_REQUIRE_KEYRING=1 go test -count=1 -tags e2e -timeout 15m ./e2e/...
+	@AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 go test -count=1 -tags e2e -timeout 15m ./e2e/...
 	@AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 AIMONITOR_TEST_BINARY=$(abspath $(BIN)) \
 		go test -count=1 -timeout 15m ./hardening/headless/
 

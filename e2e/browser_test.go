@@ -26,7 +26,8 @@ import (
 // threshold (read back with the CLI), check for a release. All of it runs
 // while the widget's first scan of a 1 GB Claude Code history is in
 // progress (held part-way by the sandbox's scan gate until the script
-// releases it), and the Tokens view shows that scan until it ends.
+// releases it), and the Tokens view shows that scan until it ends. Then a
+// login expires and the widget renews it (reloginInBrowser).
 func TestBrowserOnSimulator(t *testing.T) {
 	display := startX(t)
 	s := sim.New(clock.Real{})
@@ -128,6 +129,10 @@ func TestBrowserOnSimulator(t *testing.T) {
 	if n := s.Log().Count(sim.EndpointReleases, 0); n < 1 {
 		t.Fatalf("no release request reached the simulator")
 	}
+
+	// Then the login of work dies and is renewed from the widget: the same
+	// wails dev serves it, as starting one is most of this test's time.
+	reloginInBrowser(t, s, env, dev, url, work)
 }
 
 func loginAs(t *testing.T, home string, c sim.Credentials) {

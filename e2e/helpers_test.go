@@ -239,3 +239,41 @@ func runCLI(t *testing.T, env []string, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// browse runs the Chromium script frontend/e2e/<script> with args and calls
+// onLine with each line it prints (its "step:" lines let the test act at the
+// right moment). The script, Chromium with it, is bounded, so a UI that
+// stops answering fails the test and the clean-ups still run.
+func browse(t *testing.T, env []string, dev *group, onLine func(string), script string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	root := repoRoot(t)
+	node := exec.CommandContext(ctx, "node", append([]string{filepath.Join(root, "frontend", "e2e", script)}, args...)...)
+	node.Dir = filepath.Join(root, "frontend")
+	node.Env = env
+	node.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	node.Cancel = func() error { return syscall.Kill(-node.Process.Pid, syscall.SIGKILL) }
+	node.WaitDelay = 10 * time.Second
+	stdout, err := node.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	node.Stderr = &stderr
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if onLine != nil {
+			onLine(sc.Text())
+		}
+	}
+	if err := node.Wait(); err != nil {
+		t.Fatalf("%s: %v\n%s\n%s\nwails dev:\n%s", script, err, strings.Join(lines, "\n"), stderr.String(), dev.out.String())
+	}
+	return strings.Join(lines, "\n")
+}
