@@ -303,7 +303,10 @@ func (s *secretService) takeSession(ctx context.Context, what string) (*ssSessio
 		if sess.conn.Connected() && sess.owner != "" && sess.ownerNow(ctx) == sess.owner {
 			return sess, nil
 		}
-		sess.end(ctx)
+		// Its provider is gone: nobody to tell (a call to the name could
+		// even start a new one), so only its key and connection go.
+		clear(sess.key)
+		sess.conn.Close()
 	}
 	conn, err := s.connect(ctx)
 	if err != nil {
