@@ -581,3 +581,61 @@ func TestSwitchAuditIsRedacted(t *testing.T) {
 		t.Fatalf("last_active stored a token-shaped string: %q", v)
 	}
 }
+
+// Claude Code writes oauthAccount into ~/.claude.json after the credential;
+// on a loaded machine that can come seconds later. The capture waits for it
+// within its own time limit, however late: the identity saved is Claude
+// Code's own, and that late write cannot land on the previous login once it
+// is put back.
+func TestCaptureWaitsForClaudeCodeToRecordTheAccount(t *testing.T) {
+	h := newHarness(t)
+	ca, cb := h.account("a@example.com"), h.account("b@example.com")
+	a := h.adopt(ca, "work")
+	beforeCreds, _ := h.files()
+	var credsWritten, identityWritten bool
+	b, err := h.m.CaptureNewLogin(h.ctx, "personal", time.Minute, func(ev accounts.CaptureEvent) {
+		switch {
+		case ev.State == accounts.CaptureWaiting && !credsWritten:
+			credsWritten = true // the credential alone, for now
+			blob, err := setMember(cb.ClaudeCodeJSON(), "mcpOAuth", []byte(`{"github":{"accessToken":"mcp-token","expiresAt":0}}`))
+			if err == nil {
+				err = os.WriteFile(h.credsPath(), blob, 0o600)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		case ev.State == accounts.CaptureChecking && strings.Contains(ev.Message, h.configPath()) && !identityWritten:
+			identityWritten = true // and then, late, oauthAccount
+			cfg, _ := os.ReadFile(h.configPath())
+			next, err := setMember(cfg, "oauthAccount", cb.OAuthAccountJSON())
+			if err == nil {
+				err = os.WriteFile(h.configPath(), next, 0o600)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !identityWritten {
+		t.Fatal("the capture did not wait for Claude Code to record the new login's account")
+	}
+	// (The test rewrote .claude.json with its members reordered: compare
+	// the identity, not the bytes.)
+	if c, _ := h.files(); c != beforeCreds {
+		t.Fatalf("previous login not restored exactly:\n%s", c)
+	}
+	if id, err := h.slot.ReadIdentity(h.ctx); err != nil || id == nil || id.AccountUUID != ca.Identity.AccountUUID {
+		t.Fatalf("oauthAccount after the capture is not the previous login's: %v %+v", err, id)
+	}
+	h.assertActive(a)
+	if _, err := h.m.Switch(h.ctx, b.Label, accounts.TriggerManual, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	id, err := h.slot.ReadIdentity(h.ctx)
+	if err != nil || id == nil || id.AccountUUID != cb.Identity.AccountUUID || !strings.Contains(string(id.Raw), `"organizationRole":"admin"`) {
+		t.Fatalf("the identity saved is not Claude Code's own: %v %s", err, id.Raw)
+	}
+}

@@ -432,23 +432,51 @@ func (m *Manager) waitForNewLogin(ctx context.Context, prev *liveState, prevWho 
 			ev(CaptureSameLogin, fmt.Sprintf("that is %s, the account that was already logged in; log in with a different one", prof.Account.Email), prof.Account.Email)
 			continue
 		}
-		// Claude Code writes oauthAccount right after the credential; give
-		// it a moment so the saved identity is Claude Code's own.
-		if cur.identity == nil || cur.identity.AccountUUID != prof.Account.UUID {
-			for i := 0; i < 10; i++ {
-				select {
-				case <-ctx.Done():
-				case <-m.clk.After(200 * time.Millisecond):
-				}
-				id, err := m.slot.ReadIdentity(ctx)
-				if err == nil && id != nil && id.AccountUUID == prof.Account.UUID {
-					cur.identity = id
-					break
-				}
+		if !identifies(cur.identity, prof) {
+			id, err := m.awaitIdentity(ctx, prof, deadline, ev)
+			if err != nil {
+				cur.done()
+				return nil, nil, err
 			}
+			cur.identity = id
 		}
 		return cur, prof, nil
 	}
+}
+
+// awaitIdentity waits until Claude Code has recorded the account of the new
+// login prof in oauthAccount (~/.claude.json), which it writes after the
+// credential: seconds later on a loaded machine. Waiting keeps Claude Code's
+// own identity for the account, and keeps its late write from landing on
+// the previous login once that is put back. It is bounded by the capture's
+// own deadline; past it, the caller builds the identity from prof (nil).
+func (m *Manager) awaitIdentity(ctx context.Context, prof *anthropic.Profile, deadline time.Time, ev func(state, msg, email string)) (*claudecode.Identity, error) {
+	for told := false; ; told = true {
+		id, err := m.slot.ReadIdentity(ctx)
+		if err == nil && identifies(id, prof) {
+			return id, nil
+		}
+		if !m.clk.Now().Before(deadline) {
+			m.log.Warn("Claude Code did not record the new login's account in time; using the profile's", "file", m.slot.ConfigPath())
+			return nil, nil
+		}
+		if !told {
+			ev(CaptureChecking, fmt.Sprintf("the new login is %s; waiting for Claude Code to record it in %s", prof.Account.Email, m.slot.ConfigPath()), prof.Account.Email)
+		}
+		t := m.clk.NewTimer(m.poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("adding the account was cancelled; Claude Code's previous login is in place: %w", ctx.Err())
+		case <-t.C():
+		}
+	}
+}
+
+// identifies reports whether id (an oauthAccount) names prof's account and
+// organization.
+func identifies(id *claudecode.Identity, prof *anthropic.Profile) bool {
+	return id != nil && id.AccountUUID == prof.Account.UUID && (id.OrganizationUUID == "" || id.OrganizationUUID == prof.Organization.UUID)
 }
 
 // restoreLive puts a previous login back into Claude Code's live slot and
