@@ -265,15 +265,60 @@ const LoginInstructions = "In another terminal run `claude`, type /login and log
 // When it fails, times out or ctx is cancelled, the previous login is put
 // back too. If Claude Code had no login before, the new one stays live.
 func (m *Manager) CaptureNewLogin(ctx context.Context, label string, timeout time.Duration, progress func(CaptureEvent)) (*Account, error) {
+	l, err := m.checkLabelFree(ctx, label)
+	if err != nil {
+		return nil, err
+	}
+	c, err := m.beginCapture(ctx, timeout, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	c.ev(CaptureWaiting, LoginInstructions, "")
+
+	found, prof, err := c.wait(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer found.done()
+	c.ev(CaptureFound, "saving the login of "+prof.Account.Email, prof.Account.Email)
+	a, err := m.insert(ctx, l, found.blob, prof, found.identity)
+	if rerr := c.restore(ctx); rerr != nil {
+		if err == nil {
+			return a, fmt.Errorf("saved %q, but putting Claude Code's previous login back failed: %w", a.Label, rerr)
+		}
+		return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
+	}
+	if err != nil {
+		c.ev(CaptureFailed, err.Error(), prof.Account.Email)
+		return nil, err
+	}
+	c.ev(CaptureDone, fmt.Sprintf("saved %s as %q", a.Email, a.Label), a.Email)
+	return a, nil
+}
+
+// capture is what CaptureNewLogin and Relogin share while they wait for a
+// login made elsewhere: the account lock, the login to put back and whose
+// it is, the deadline and the progress reports.
+type capture struct {
+	m            *Manager
+	timeout      time.Duration
+	deadline     time.Time
+	progress     func(CaptureEvent)
+	unlock       func()
+	prev         *liveState // the login to put back; updated when Claude Code refreshes it meanwhile
+	prevIdentity []byte     // its oauthAccount, as it was
+	prevWho      *claudecode.Identity
+}
+
+// beginCapture checks the keyring, takes the account lock and remembers
+// Claude Code's live login, to be put back. The caller must call end.
+func (m *Manager) beginCapture(ctx context.Context, timeout time.Duration, progress func(CaptureEvent)) (*capture, error) {
 	if progress == nil {
 		progress = func(CaptureEvent) {}
 	}
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
-	}
-	l, err := m.checkLabelFree(ctx, label)
-	if err != nil {
-		return nil, err
 	}
 	if err := m.probeKeyring(ctx); err != nil {
 		return nil, err
@@ -282,54 +327,51 @@ func (m *Manager) CaptureNewLogin(ctx context.Context, label string, timeout tim
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-
 	prev, err := m.readLive(ctx)
 	if err != nil {
+		unlock()
 		return nil, err
 	}
-	defer func() { prev.done() }()
-	var prevIdentity []byte
+	c := &capture{m: m, timeout: timeout, deadline: m.clk.Now().Add(timeout), progress: progress, unlock: unlock, prev: prev}
 	if prev.identity != nil {
-		prevIdentity = append([]byte(nil), prev.identity.Raw...)
+		c.prevIdentity = append([]byte(nil), prev.identity.Raw...)
 	}
-	deadline := m.clk.Now().Add(timeout)
-	ev := func(state, msg, email string) {
-		progress(CaptureEvent{State: state, Message: msg, Email: email, Deadline: deadline})
-	}
-	restore := func() error {
-		if prev.blob == nil {
-			return nil
-		}
-		ev(CaptureRestoring, "putting Claude Code's previous login back", "")
-		return m.restoreLive(context.WithoutCancel(ctx), prev.blob, prevIdentity)
-	}
-	prevWho := m.whoIsLive(ctx, prev)
-	ev(CaptureWaiting, LoginInstructions, "")
+	c.prevWho = m.whoIsLive(ctx, prev)
+	return c, nil
+}
 
-	found, prof, err := m.waitForNewLogin(ctx, prev, prevWho, nil, deadline, timeout, ev)
+// end forgets the previous login's tokens and releases the account lock.
+func (c *capture) end() {
+	c.prev.done()
+	c.unlock()
+}
+
+func (c *capture) ev(state, msg, email string) {
+	c.progress(CaptureEvent{State: state, Message: msg, Email: email, Deadline: c.deadline})
+}
+
+// restore puts Claude Code's previous login back (nothing when it had none),
+// even when ctx was cancelled.
+func (c *capture) restore(ctx context.Context) error {
+	if c.prev.blob == nil {
+		return nil
+	}
+	c.ev(CaptureRestoring, "putting Claude Code's previous login back", "")
+	return c.m.restoreLive(context.WithoutCancel(ctx), c.prev.blob, c.prevIdentity)
+}
+
+// wait waits for the new login (of want, when set; see waitForNewLogin).
+// When none comes, the previous login is put back and the failure reported.
+func (c *capture) wait(ctx context.Context, want *Account) (*liveState, *anthropic.Profile, error) {
+	found, prof, err := c.m.waitForNewLogin(ctx, c.prev, c.prevWho, want, c.deadline, c.timeout, c.ev)
 	if err != nil {
-		if rerr := restore(); rerr != nil {
-			return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
+		if rerr := c.restore(ctx); rerr != nil {
+			return nil, nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
 		}
-		ev(CaptureFailed, err.Error(), "")
-		return nil, err
+		c.ev(CaptureFailed, err.Error(), "")
+		return nil, nil, err
 	}
-	defer found.done()
-	ev(CaptureFound, "saving the login of "+prof.Account.Email, prof.Account.Email)
-	a, err := m.insert(ctx, l, found.blob, prof, found.identity)
-	if rerr := restore(); rerr != nil {
-		if err == nil {
-			return a, fmt.Errorf("saved %q, but putting Claude Code's previous login back failed: %w", a.Label, rerr)
-		}
-		return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
-	}
-	if err != nil {
-		ev(CaptureFailed, err.Error(), prof.Account.Email)
-		return nil, err
-	}
-	ev(CaptureDone, fmt.Sprintf("saved %s as %q", a.Email, a.Label), a.Email)
-	return a, nil
+	return found, prof, nil
 }
 
 // whoIsLive says which account the live login belongs to: Claude Code's

@@ -22,78 +22,43 @@ import (
 // Code's previous login is put back, unless it was this account's own (dead)
 // login: then the new one stays live.
 func (m *Manager) Relogin(ctx context.Context, label string, timeout time.Duration, progress func(CaptureEvent)) (*Account, error) {
-	if progress == nil {
-		progress = func(CaptureEvent) {}
-	}
-	if timeout <= 0 {
-		timeout = 5 * time.Minute
-	}
 	target, err := m.ByLabel(ctx, label)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.probeKeyring(ctx); err != nil {
-		return nil, err
-	}
-	unlock, err := m.lock(ctx)
+	c, err := m.beginCapture(ctx, timeout, progress)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer c.end()
+	prevIsTarget := m.belongsTo(ctx, c.prev, target)
+	c.ev(CaptureWaiting, ReloginInstructions(target), "")
 
-	prev, err := m.readLive(ctx)
+	found, prof, err := c.wait(ctx, target)
 	if err != nil {
-		return nil, err
-	}
-	defer func() { prev.done() }()
-	prevIsTarget := m.belongsTo(ctx, prev, target)
-	var prevIdentity []byte
-	if prev.identity != nil {
-		prevIdentity = append([]byte(nil), prev.identity.Raw...)
-	}
-	deadline := m.clk.Now().Add(timeout)
-	ev := func(state, msg, email string) {
-		progress(CaptureEvent{State: state, Message: msg, Email: email, Deadline: deadline})
-	}
-	restore := func() error {
-		if prev.blob == nil {
-			return nil
-		}
-		ev(CaptureRestoring, "putting Claude Code's previous login back", "")
-		return m.restoreLive(context.WithoutCancel(ctx), prev.blob, prevIdentity)
-	}
-	prevWho := m.whoIsLive(ctx, prev)
-	ev(CaptureWaiting, ReloginInstructions(target), "")
-
-	found, prof, err := m.waitForNewLogin(ctx, prev, prevWho, target, deadline, timeout, ev)
-	if err != nil {
-		if rerr := restore(); rerr != nil {
-			return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
-		}
-		ev(CaptureFailed, err.Error(), "")
 		return nil, err
 	}
 	defer found.done()
-	ev(CaptureFound, "saving the new login of "+prof.Account.Email, prof.Account.Email)
+	c.ev(CaptureFound, "saving the new login of "+prof.Account.Email, prof.Account.Email)
 	err = m.renew(ctx, target, found.blob, prof, found.identity)
 	if err == nil && prevIsTarget {
 		// The old login was this account's and is dead: keep the new one.
 		m.setLastActive(ctx, strconv.FormatInt(target.ID, 10))
-	} else if rerr := restore(); rerr != nil {
+	} else if rerr := c.restore(ctx); rerr != nil {
 		if err == nil {
 			return nil, fmt.Errorf("saved the new login of %q, but putting Claude Code's previous login back failed: %w", target.Label, rerr)
 		}
 		return nil, fmt.Errorf("%w; and putting the previous login back failed: %w", err, rerr)
 	}
 	if err != nil {
-		ev(CaptureFailed, err.Error(), prof.Account.Email)
+		c.ev(CaptureFailed, err.Error(), prof.Account.Email)
 		return nil, err
 	}
 	a, gerr := m.Get(ctx, target.ID)
 	if gerr != nil {
 		a = target
 	}
-	ev(CaptureDone, fmt.Sprintf("renewed the login of %q (%s)", a.Label, a.Email), a.Email)
+	c.ev(CaptureDone, fmt.Sprintf("renewed the login of %q (%s)", a.Label, a.Email), a.Email)
 	return a, nil
 }
 
