@@ -176,3 +176,13 @@ func bumpGeneration(conn *sqlite.Conn) error {
 	stmt.Reset()
 	return err
 }
+
+// generation reads the ledger's generation.
+func generation(conn *sqlite.Conn) (int64, error) {
+	stmt := conn.Prep(`SELECT generation FROM token_state WHERE id = 1`)
+	defer stmt.Reset()
+	if _, err := stmt.Step(); err != nil {
+		return 0, err
+	}
+	return stmt.ColumnInt64(0), nil
+}

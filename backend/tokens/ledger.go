@@ -291,10 +291,9 @@ type parsed struct {
 	entries int
 }
 
-// keyed is a response with its dedupe key and hash, computed by the parser
-// goroutines so the writer has less to do.
+// keyed is a response with the hash of its dedupe key, computed by the
+// parser goroutines so the writer has less to do.
 type keyed struct {
-	key  string
 	id   int64
 	fact fact
 }
@@ -353,19 +352,19 @@ func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-
 // and computes every response's key.
 func keyEntries(path string, entries []fileEntry) []keyed {
 	out := make([]keyed, 0, len(entries)/2+1)
-	index := make(map[string]int, len(entries))
+	index := make(map[int64]int, len(entries))
 	for i := range entries {
 		e := &entries[i]
 		f := fact{ts: e.Time, model: e.Model, sidechain: e.Sidechain, class: classOf(&e.Entry), usage: e.Usage, cost: e.CostUSD}
-		key := dedupeKey(path, e)
-		if k, ok := index[key]; ok {
+		h := keyHash(dedupeKey(path, e))
+		if k, ok := index[h]; ok {
 			if better(&f, &out[k].fact) {
 				out[k].fact = f
 			}
 			continue
 		}
-		index[key] = len(out)
-		out = append(out, keyed{key: key, id: keyHash(key), fact: f})
+		index[h] = len(out)
+		out = append(out, keyed{id: h, fact: f})
 	}
 	return out
 }

@@ -531,6 +531,17 @@ func TestProjectsUseTheRecordedWorkingDirectory(t *testing.T) {
 // Files grown in random pieces, cut anywhere (mid-line included), scanned
 // after each piece, end up exactly as one scan of the finished files.
 func TestStagedAppendsMatchOneScan(t *testing.T) {
+	t.Run("default", testStagedAppendsMatchOneScan)
+	// New responses inserted three at a time: copies of a response meet it
+	// queued, inserted in this transaction, and inserted in an earlier one.
+	t.Run("small insert batches", func(t *testing.T) {
+		defer func(n int) { insertBatch = n }(insertBatch)
+		insertBatch = 3
+		testStagedAppendsMatchOneScan(t)
+	})
+}
+
+func testStagedAppendsMatchOneScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var contents []string
 	for f := 0; f < 8; f++ {
