@@ -105,7 +105,8 @@ func startX(t *testing.T) string {
 		t.Fatalf("openbox: %v", err)
 	}
 	t.Cleanup(func() { wm.Process.Kill(); wm.Wait() })
-	waitFor(t, 10*time.Second, "openbox to manage the display", func() bool {
+	// A bound, not a target: on a loaded machine openbox can take over 10 s.
+	waitFor(t, 60*time.Second, "openbox to manage the display", func() bool {
 		out, _ := x(display, "xprop", "-root", "_NET_SUPPORTING_WM_CHECK")
 		return strings.Contains(out, "window id")
 	})
