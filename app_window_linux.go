@@ -9,38 +9,6 @@ package main
 
 typedef struct { gboolean decorated; int width, height, min_width, min_height; } aim_frame;
 
-// Frame and size change together, in one step on GTK's main loop: done
-// separately, the window manager can re-frame the window after the resize
-// and keep the old size.
-static gboolean aim_apply_frame(gpointer data) {
-	aim_frame *f = data;
-	GList *wins = gtk_window_list_toplevels();
-	for (GList *l = wins; l != NULL; l = l->next) {
-		GtkWindow *w = GTK_WINDOW(l->data);
-		if (gtk_window_get_window_type(w) == GTK_WINDOW_TOPLEVEL && gtk_widget_get_visible(GTK_WIDGET(w))) {
-			GdkGeometry g = {0};
-			g.min_width = f->min_width;
-			g.min_height = f->min_height;
-			gtk_window_set_geometry_hints(w, NULL, &g, GDK_HINT_MIN_SIZE);
-			gtk_window_set_decorated(w, f->decorated);
-			gtk_window_resize(w, f->width, f->height);
-		}
-	}
-	g_list_free(wins);
-	g_free(f);
-	return G_SOURCE_REMOVE;
-}
-
-static void aim_set_frame(int decorated, int width, int height, int min_width, int min_height) {
-	aim_frame *f = g_new(aim_frame, 1);
-	f->decorated = decorated;
-	f->width = width;
-	f->height = height;
-	f->min_width = min_width;
-	f->min_height = min_height;
-	g_idle_add(aim_apply_frame, f);
-}
-
 // aim_main_window is the largest visible toplevel: GTK can own small helper
 // windows besides the app's.
 static GtkWindow *aim_main_window(void) {
@@ -60,6 +28,71 @@ static GtkWindow *aim_main_window(void) {
 	}
 	g_list_free(wins);
 	return found;
+}
+
+// aim_frame_gen counts frame changes (on GTK's main loop only), so a
+// re-assertion of an older size stops once a newer one is asked for.
+static guint aim_frame_gen;
+
+typedef struct { guint gen; int width, height, tries; } aim_reassert;
+
+// aim_reassert_size asks for the size again while the window is not at it:
+// a busy window manager that re-frames the window (mini widget to panel)
+// after our resize keeps the old size, clamped to the new minimum.
+static gboolean aim_reassert_size(gpointer data) {
+	aim_reassert *r = data;
+	if (r->gen != aim_frame_gen) {
+		g_free(r);
+		return G_SOURCE_REMOVE;
+	}
+	GtkWindow *w = aim_main_window();
+	if (w != NULL) {
+		int ww = 0, wh = 0;
+		gtk_window_get_size(w, &ww, &wh);
+		if (ww != r->width || wh != r->height) gtk_window_resize(w, r->width, r->height);
+	}
+	if (--r->tries > 0) return G_SOURCE_CONTINUE;
+	g_free(r);
+	return G_SOURCE_REMOVE;
+}
+
+// Frame and size change together, in one step on GTK's main loop: done
+// separately, the window manager can re-frame the window after the resize
+// and keep the old size. Under load it can still do so, so the size is
+// asked for again for a moment after (aim_reassert_size).
+static gboolean aim_apply_frame(gpointer data) {
+	aim_frame *f = data;
+	GList *wins = gtk_window_list_toplevels();
+	for (GList *l = wins; l != NULL; l = l->next) {
+		GtkWindow *w = GTK_WINDOW(l->data);
+		if (gtk_window_get_window_type(w) == GTK_WINDOW_TOPLEVEL && gtk_widget_get_visible(GTK_WIDGET(w))) {
+			GdkGeometry g = {0};
+			g.min_width = f->min_width;
+			g.min_height = f->min_height;
+			gtk_window_set_geometry_hints(w, NULL, &g, GDK_HINT_MIN_SIZE);
+			gtk_window_set_decorated(w, f->decorated);
+			gtk_window_resize(w, f->width, f->height);
+		}
+	}
+	g_list_free(wins);
+	aim_reassert *r = g_new(aim_reassert, 1);
+	r->gen = ++aim_frame_gen;
+	r->width = f->width;
+	r->height = f->height;
+	r->tries = 5;
+	g_timeout_add(300, aim_reassert_size, r);
+	g_free(f);
+	return G_SOURCE_REMOVE;
+}
+
+static void aim_set_frame(int decorated, int width, int height, int min_width, int min_height) {
+	aim_frame *f = g_new(aim_frame, 1);
+	f->decorated = decorated;
+	f->width = width;
+	f->height = height;
+	f->min_width = min_width;
+	f->min_height = min_height;
+	g_idle_add(aim_apply_frame, f);
 }
 
 #define AIM_MAX_MONITORS 16
