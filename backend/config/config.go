@@ -463,21 +463,34 @@ func invalidKeys(path string, data []byte) (map[string]error, error) {
 		return nil, err
 	}
 	bad := map[string]error{}
+	resetInvalid(&cfg, func(f field, err error, _ *KeyError) bool {
+		if bad[f.key] != nil {
+			return false
+		}
+		bad[f.key] = err
+		return true
+	})
+	return bad, nil
+}
+
+// resetInvalid validates cfg and, for each key found wrong, calls visit
+// with the key's field and error, then puts the key's default back, until
+// cfg validates, visit returns false, or the wrong key is not a setting.
+// The bound keeps a default that fails a cross-key rule from looping.
+func resetInvalid(cfg *Config, visit func(f field, err error, ke *KeyError) bool) {
 	def := reflect.ValueOf(Default())
 	for range len(fields()) + 2 {
 		err := cfg.Validate()
 		var ke *KeyError
 		if err == nil || !errors.As(err, &ke) {
-			break
+			return
 		}
 		f, ok := fieldByKey(ke.Key)
-		if !ok || bad[ke.Key] != nil {
-			break
+		if !ok || !visit(f, err, ke) {
+			return
 		}
-		bad[ke.Key] = err
-		reflect.ValueOf(&cfg).Elem().FieldByIndex(f.index).Set(def.FieldByIndex(f.index))
+		reflect.ValueOf(cfg).Elem().FieldByIndex(f.index).Set(def.FieldByIndex(f.index))
 	}
-	return bad, nil
 }
 
 func unknownKey(key string) error {

@@ -75,16 +75,7 @@ func LoadLenient(path string, environ []string) (*Loaded, []Problem) {
 	// Values out of range and broken cross-key rules: report, then fall
 	// back to the default, until everything validates.
 	def := reflect.ValueOf(Default())
-	for range len(fields()) + 2 {
-		err := cfg.Validate()
-		var ke *KeyError
-		if err == nil || !errors.As(err, &ke) {
-			break
-		}
-		f, ok := fieldByKey(ke.Key)
-		if !ok {
-			break
-		}
+	resetInvalid(&cfg, func(f field, _ error, ke *KeyError) bool {
 		cur := reflect.ValueOf(&cfg).Elem().FieldByIndex(f.index)
 		p := Problem{Key: f.key, Value: fmt.Sprint(cur.Interface()), Msg: ke.Msg}
 		switch {
@@ -100,8 +91,8 @@ func LoadLenient(path string, environ []string) (*Loaded, []Problem) {
 			p.Fix = "report this as a bug"
 		}
 		probs = append(probs, p)
-		cur.Set(def.FieldByIndex(f.index))
-	}
+		return true
+	})
 	return &Loaded{Config: cfg, Path: path, fileSet: fileKeys, envSet: envSet}, probs
 }
 
