@@ -65,17 +65,7 @@ func (a *app) addCommand() *cobra.Command {
 				fmt.Fprintf(a.deps.Stdout, "Saved Claude Code's current login (%s, %s) as %q.\n", acc.Email, acc.OrgName, acc.Label)
 				return nil
 			}
-			acc, err = m.CaptureNewLogin(ctx, label, timeout, func(ev accounts.CaptureEvent) {
-				switch ev.State {
-				case accounts.CaptureWaiting:
-					a.eprintf("%s\nWaiting until %s (Ctrl-C to stop)…\n", ev.Message, ev.Deadline.Local().Format("15:04:05"))
-				case accounts.CaptureDone, accounts.CaptureFailed:
-					// The returned error says it; printing it here too
-					// would show it twice.
-				default:
-					a.eprintf("%s\n", ev.Message)
-				}
-			})
+			acc, err = m.CaptureNewLogin(ctx, label, timeout, a.printCaptureProgress)
 			if err != nil {
 				return err
 			}
@@ -103,4 +93,18 @@ type AddOutput struct {
 	// whose saved login it replaced (the account keeps its label and
 	// history).
 	Renewed bool `json:"renewed"`
+}
+
+// printCaptureProgress tells the user, on stderr, what a capture (add
+// --label, relogin) waits for.
+func (a *app) printCaptureProgress(ev accounts.CaptureEvent) {
+	switch ev.State {
+	case accounts.CaptureWaiting:
+		a.eprintf("%s\nWaiting until %s (Ctrl-C to stop)…\n", ev.Message, ev.Deadline.Local().Format("15:04:05"))
+	case accounts.CaptureDone, accounts.CaptureFailed:
+		// The returned error says it; printing it here too would show it
+		// twice.
+	default:
+		a.eprintf("%s\n", ev.Message)
+	}
 }

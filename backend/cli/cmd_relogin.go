@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/aimonitor/aimonitor/backend/accounts"
 )
 
 func (a *app) reloginCommand() *cobra.Command {
@@ -38,17 +36,7 @@ and organization is taken.`,
 			if err != nil {
 				return err
 			}
-			acc, err := m.Relogin(ctx, args[0], timeout, func(ev accounts.CaptureEvent) {
-				switch ev.State {
-				case accounts.CaptureWaiting:
-					fmt.Fprintf(a.deps.Stderr, "%s\nWaiting until %s (Ctrl-C to stop)…\n", ev.Message, ev.Deadline.Local().Format("15:04:05"))
-				case accounts.CaptureDone, accounts.CaptureFailed:
-					// The returned error says it; printing it here too
-					// would show it twice.
-				default:
-					fmt.Fprintln(a.deps.Stderr, ev.Message)
-				}
-			})
+			acc, err := m.Relogin(ctx, args[0], timeout, a.printCaptureProgress)
 			if err != nil {
 				return err
 			}
