@@ -318,17 +318,7 @@ func (g *generator) ownObject(t reflect.Type) (string, error) {
 	if err := g.collectOwn(t, &own); err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	b.WriteString("{\n")
-	for _, f := range own {
-		opt := ""
-		if f.optional {
-			opt = "?"
-		}
-		fmt.Fprintf(&b, "  %s%s: %s;\n", f.name, opt, f.ts)
-	}
-	b.WriteString("}")
-	return b.String(), nil
+	return members(own, ""), nil
 }
 
 // field is one JSON member of a struct, after encoding/json's rules for
@@ -379,9 +369,14 @@ func (g *generator) object(t reflect.Type, indent string) (string, error) {
 		}
 	}
 	sort.Slice(kept, func(i, j int) bool { return kept[i].index < kept[j].index })
+	return members(kept, indent), nil
+}
+
+// members is an object type literal of fields, in their order.
+func members(fields []field, indent string) string {
 	var b strings.Builder
 	b.WriteString("{\n")
-	for _, f := range kept {
+	for _, f := range fields {
 		opt := ""
 		if f.optional {
 			opt = "?"
@@ -389,7 +384,7 @@ func (g *generator) object(t reflect.Type, indent string) (string, error) {
 		fmt.Fprintf(&b, "%s  %s%s: %s;\n", indent, f.name, opt, f.ts)
 	}
 	b.WriteString(indent + "}")
-	return b.String(), nil
+	return b.String()
 }
 
 func (g *generator) collect(t reflect.Type, depth int, out *[]field) error {
