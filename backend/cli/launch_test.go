@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/internal/fakedisplay"
 	"github.com/aimonitor/aimonitor/internal/testbus"
 )
 
@@ -88,32 +88,6 @@ func install(t *testing.T, widget string) (dir, self string) {
 	return dir, self
 }
 
-// waylandDisplay returns the environment of a session whose display is a
-// socket that accepts connections.
-func waylandDisplay(t *testing.T) []string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "wl") // short: socket paths are limited
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	l, err := net.Listen("unix", filepath.Join(dir, "wayland-0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return []string{"WAYLAND_DISPLAY=wayland-0", "XDG_RUNTIME_DIR=" + dir}
-}
-
 type launch struct {
 	result
 	execs [][]string // path, argv..., then "ENV", env...
@@ -141,7 +115,7 @@ func runLaunch(t *testing.T, self string, env []string, args ...string) launch {
 // arguments and environment, for every way of asking for the window.
 func TestLaunchPassesArgumentsAndEnvironment(t *testing.T) {
 	dir, self := install(t, "/bin/true")
-	env := append(sandboxEnv(t), waylandDisplay(t)...)
+	env := append(sandboxEnv(t), fakedisplay.Wayland(t)...)
 	env = append(env, "AIMONITOR_WIDGET_THEME=dark")
 	widget := filepath.Join(dir, WidgetName)
 	for _, args := range [][]string{{}, {"--expanded"}, {"widget"}, {"--debug", "widget", "--expanded"}} {
@@ -168,7 +142,7 @@ func TestLaunchFollowsSymlinks(t *testing.T) {
 	if err := os.Symlink(self, link); err != nil {
 		t.Fatal(err)
 	}
-	l := runLaunch(t, link, append(sandboxEnv(t), waylandDisplay(t)...))
+	l := runLaunch(t, link, append(sandboxEnv(t), fakedisplay.Wayland(t)...))
 	if l.code != 0 || len(l.execs) != 1 || l.execs[0][0] != filepath.Join(dir, WidgetName) {
 		t.Fatalf("%+v", l)
 	}
@@ -178,7 +152,7 @@ func TestLaunchFollowsSymlinks(t *testing.T) {
 // what works, a non-zero exit, and nothing started (the demo does not
 // even start its simulator).
 func TestLaunchRefusesInOneLine(t *testing.T) {
-	display := waylandDisplay(t)
+	display := fakedisplay.Wayland(t)
 	_, noWidget := install(t, "")
 	dir, notExecutable := install(t, "")
 	if err := os.WriteFile(filepath.Join(dir, WidgetName), []byte("#!/bin/sh\n"), 0o644); err != nil {
@@ -234,7 +208,7 @@ func TestDemoStartsTheWidgetOnTheSimulator(t *testing.T) {
 	}
 	_, cli := install(t, self)
 	report := filepath.Join(t.TempDir(), "report.json")
-	env := append(append(append(sandboxEnv(t), bus.Vars()...), waylandDisplay(t)...),
+	env := append(append(append(sandboxEnv(t), bus.Vars()...), fakedisplay.Wayland(t)...),
 		"AIMONITOR_SANDBOX=1", widgetChildEnv+"="+report)
 	var out, errb bytes.Buffer
 	a := &app{

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aimonitor/aimonitor/internal/fakedisplay"
 )
 
 func env(kv ...string) func(string) string {
@@ -17,26 +19,6 @@ func env(kv ...string) func(string) string {
 		m[kv[i]] = kv[i+1]
 	}
 	return func(k string) string { return m[k] }
-}
-
-// listen serves connections on network/addr and closes each at once.
-func listen(t *testing.T, network, addr string) net.Listener {
-	t.Helper()
-	l, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return l
 }
 
 // A short socket directory: unix socket paths are limited to ~100 bytes.
@@ -52,9 +34,9 @@ func sockDir(t *testing.T) string {
 
 func TestCheck(t *testing.T) {
 	dir := sockDir(t)
-	listen(t, "unix", filepath.Join(dir, "X7"))
-	listen(t, "unix", filepath.Join(dir, "wayland-1"))
-	tcp := listen(t, "tcp", "127.0.0.1:0")
+	fakedisplay.Listen(t, "unix", filepath.Join(dir, "X7"))
+	fakedisplay.Listen(t, "unix", filepath.Join(dir, "wayland-1"))
+	tcp := fakedisplay.Listen(t, "tcp", "127.0.0.1:0")
 	port := tcp.Addr().(*net.TCPAddr).Port
 	if port <= 6000 {
 		t.Skipf("ephemeral port %d is below X's range", port)

@@ -4,13 +4,14 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/aimonitor/aimonitor/internal/fakedisplay"
 )
 
 // `aimonitor [args]` asking for the window becomes the widget binary beside
@@ -24,29 +25,11 @@ func TestBecomesTheWidget(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "aimonitor-widget"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	sock, err := os.MkdirTemp("", "wl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(sock)
-	l, err := net.Listen("unix", filepath.Join(sock, "wayland-0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	session := fakedisplay.Wayland(t)
 	for _, args := range [][]string{{}, {"--expanded"}, {"widget", "--expanded"}} {
 		cmd := exec.Command(filepath.Join(dir, "aimonitor"), args...)
-		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin", "WAYLAND_DISPLAY=wayland-0",
-			"XDG_RUNTIME_DIR=" + sock, "AIMONITOR_WIDGET_THEME=dark"}
+		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin", "AIMONITOR_WIDGET_THEME=dark"}
+		cmd.Env = append(cmd.Env, session...)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		if err := cmd.Run(); err != nil {
