@@ -10,10 +10,16 @@ MAKEFLAGS += --no-print-directory
 VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0-dev)
 LDFLAGS := -X github.com/aimonitor/aimonitor/backend/buildinfo.Version=$(VERSION)
 WAILS   := go tool wails
-# Two binaries: the command line and daemon (pure Go, static on Linux), and
-# the widget (Wails: GTK and WebKitGTK), which the first starts from its own
-# directory when asked for the window.
+# Three binaries, installed in one directory: the launcher users run
+# (aimonitor: answers `version` and the fast paths, links no SQLite, TLS,
+# D-Bus or YAML), the rest of the command line and the daemon
+# (aimonitor-core, which the launcher execs), both pure Go and static on
+# Linux, and the widget (Wails: GTK and WebKitGTK), which core starts when
+# asked for the window. CLI names both command-line binaries: anything that
+# runs $(BIN) needs both.
 BIN     := build/bin/aimonitor
+CORE    := build/bin/aimonitor-core
+CLI     := $(BIN) $(CORE)
 WIDGET  := build/bin/aimonitor-widget
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -77,17 +83,23 @@ frontend/dist/index.html: $(NPM_STAMP) $(BINDINGS) $(FE_SRC)
 	@touch frontend/dist/.gitkeep
 
 # CGO_ENABLED=0 on Linux: no libc, nothing for the loader to map. On macOS
-# cgo stays on for the Keychain (Security.framework) alone.
+# cgo stays on for the Keychain (Security.framework) alone, in core; the
+# launcher needs none anywhere.
 $(BIN): $(GO_SRC)
 	@mkdir -p $(@D)
-	@CGO_ENABLED=$(if $(filter Darwin,$(shell uname -s)),1,0) go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $@ ./cmd/aimonitor
-	@echo "built $(BIN) $(VERSION) (command line and daemon)"
+	@CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $@ ./cmd/aimonitor
+	@echo "built $(BIN) $(VERSION) (launcher)"
+
+$(CORE): $(GO_SRC)
+	@mkdir -p $(@D)
+	@CGO_ENABLED=$(if $(filter Darwin,$(shell uname -s)),1,0) go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $@ ./cmd/aimonitor-core
+	@echo "built $(CORE) $(VERSION) (command line and daemon)"
 
 $(WIDGET): $(GO_SRC) frontend/dist/index.html
 	@$(WAILS) build -m -s -skipbindings -ldflags "$(LDFLAGS)" -o $(notdir $@) >/tmp/aimonitor-build.log 2>&1 || { cat /tmp/aimonitor-build.log; exit 1; }
 	@echo "built $(WIDGET) $(VERSION) (widget)"
 
-build: setup $(BIN) $(WIDGET) ## build build/bin/aimonitor (command line, static) and build/bin/aimonitor-widget
+build: setup $(CLI) $(WIDGET) ## build build/bin/aimonitor (launcher), aimonitor-core (command line and daemon; both static) and aimonitor-widget
 
 ## ---------------------------------------------------------------- run
 demo: build ## open the app in a throw-away sandbox on the built-in simulator
@@ -122,8 +134,9 @@ test-e2e: build
 		go test -count=1 -timeout 15m ./hardening/headless/
 
 # The CLI, daemon, crash and fault tests once more, against the static
-# binary as a real process (AIMONITOR_BIN; see hardening/internal/world),
-# and the static build's own checks (linked statically, runs in an empty root).
+# binaries as real processes through the launcher (AIMONITOR_BIN; see
+# hardening/internal/world), and the static build's own checks (linked
+# statically, runs in an empty root, the launcher's budget and exec).
 # hardening/headless already runs against it in test-e2e.
 test-static: build
 	@AIMONITOR_BIN=$(abspath $(BIN)) AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 \

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# mkappimage.sh CLI WIDGET RUNTIME VERSION OUTPUT: assemble a type-2 AppImage —
+# mkappimage.sh CLI CORE WIDGET RUNTIME VERSION OUTPUT: assemble a type-2 AppImage —
 # our runtime (packaging/runtime, magic already stamped) followed by a
 # zstd SquashFS of the AppDir — with squashfs-tools only, nothing downloaded.
 set -euo pipefail
-cli=$1 widget=$2 runtime=$3 version=$4 out=$5
+cli=$1 core=$2 widget=$3 runtime=$4 version=$5 out=$6
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=packaging/common.sh
 source "$repo/packaging/common.sh"
@@ -12,10 +12,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/aimonitor-appimage.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 app=$work/AppDir
 
-# The AppDir: AppRun, both binaries under usr/bin (the command line finds
-# the widget beside itself), usr/share as in the .deb, plus the desktop
+# The AppDir: AppRun, the three binaries under usr/bin (the launcher finds
+# aimonitor-core beside itself, which finds the widget beside itself), usr/share as in the .deb, plus the desktop
 # entry and icon at the root where AppImage tools look for them.
 install -D -m755 "$cli" "$app/usr/bin/aimonitor"
+install -D -m755 "$core" "$app/usr/bin/aimonitor-core"
 install -D -m755 "$widget" "$app/usr/bin/aimonitor-widget"
 install -m755 "$repo/packaging/AppRun" "$app/AppRun"
 install_share_files "$app" "$version" "$repo"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# mkdeb.sh CLI WIDGET VERSION OUTPUT: build the Debian package —
-# /usr/bin/aimonitor (the static command line, on PATH), the widget beside it
-# as /usr/bin/aimonitor-widget, desktop entry, hicolor icons, AppStream
+# mkdeb.sh CLI CORE WIDGET VERSION OUTPUT: build the Debian package —
+# /usr/bin/aimonitor (the static launcher, on PATH), the rest of the static
+# command line beside it as /usr/bin/aimonitor-core, the widget as
+# /usr/bin/aimonitor-widget, desktop entry, hicolor icons, AppStream
 # metainfo, shell completions (bash, zsh, fish) and man pages — with Depends
 # computed by dpkg-shlibdeps from the libraries the widget really links (the
-# command line links none).
+# command-line binaries link none).
 set -euo pipefail
-cli=$1 widget=$2 version=$3 out=$4
+cli=$1 core=$2 widget=$3 version=$4 out=$5
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=packaging/common.sh
 source "$repo/packaging/common.sh"
@@ -18,6 +19,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 
 install -D -m755 "$cli" "$root/usr/bin/aimonitor"
+install -D -m755 "$core" "$root/usr/bin/aimonitor-core"
 install -D -m755 "$widget" "$root/usr/bin/aimonitor-widget"
 install_share_files "$root" "$version" "$repo"
 install_cli_docs "$repo" "$root" "$work/cli-docs"
@@ -36,7 +38,7 @@ Copyright: 2026 aimonitor contributors
 License: MIT
 Comment: The binary also contains the Go modules and JavaScript packages it is
  built from, each under its own licence (BSD, MIT, Apache-2.0, ISC);
- \`go version -m /usr/bin/aimonitor\` lists the Go modules and their versions.
+ \`go version -m /usr/bin/aimonitor-core\` lists the Go modules and their versions.
 
 License: MIT
 COPYRIGHT

@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# mktarball.sh CLI VERSION OUTPUT: the command line alone, for machines that
-# will never have a display (servers, dev boxes over SSH): one directory,
-# aimonitor-VERSION-linux-amd64/, holding the static binary, the files in
+# mktarball.sh CLI CORE VERSION OUTPUT: the command line alone, for machines
+# that will never have a display (servers, dev boxes over SSH): one directory,
+# aimonitor-VERSION-linux-amd64/, holding the two static binaries (aimonitor,
+# the launcher, and aimonitor-core beside it, which it runs), the files in
 # TARBALL_FILES below, the shell completions (completions/bash/aimonitor,
 # completions/zsh/_aimonitor, completions/fish/aimonitor.fish) and the man
 # pages (man/man1/), both written by tools/clidocs from the same source. Reproducible: sorted, root-owned, the commit's time.
 set -euo pipefail
-cli=$1 version=$2 out=$3
+cli=$1 core=$2 version=$3 out=$4
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Shipped beside the binary when present in the repository.
 TARBALL_FILES=(README.md LICENSE)
 
-if ! file -b "$cli" | grep -q 'statically linked'; then
-  echo "mktarball: $cli is not statically linked; build it with make build" >&2
-  exit 1
-fi
+for b in "$cli" "$core"; do
+  if ! file -b "$b" | grep -q 'statically linked'; then
+    echo "mktarball: $b is not statically linked; build it with make build" >&2
+    exit 1
+  fi
+done
 name=$(basename "$out" .tar.gz)
 work=$(mktemp -d "${TMPDIR:-/tmp}/aimonitor-tarball.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 install -D -m755 "$cli" "$work/$name/aimonitor"
+install -D -m755 "$core" "$work/$name/aimonitor-core"
 for f in "${TARBALL_FILES[@]}"; do
   if [ -f "$repo/$f" ]; then
     install -m644 "$repo/$f" "$work/$name/$f"

@@ -1,8 +1,9 @@
 # Packaging (issue 10): the AppImage and the .deb, built offline from Debian
 # packages and our own code, the command line's tarball, and the macOS .app
-# recipe. Each holds both binaries (issue 15): the static command line and
-# the widget beside it. Included by the top-level Makefile, whose VERSION,
-# BIN, WIDGET, WAILS, LDFLAGS, SUDO and build rules it uses. See
+# recipe. Each holds the static command line (the launcher aimonitor and
+# aimonitor-core) and, but for the tarball, the widget beside it. Included by
+# the top-level Makefile, whose VERSION, BIN, CORE, CLI, WIDGET, WAILS,
+# LDFLAGS, SUDO and build rules it uses. See
 # packaging/README.md.
 
 DEB_VERSION  := $(shell bash -c 'source packaging/common.sh && debian_version "$(VERSION)"' 2>/dev/null || echo invalid)
@@ -47,28 +48,28 @@ $(RUNTIME): packaging/runtime/runtime.c
 	@printf 'AI\002' | dd of=$@.tmp bs=1 seek=8 conv=notrunc status=none
 	@mv -f $@.tmp $@
 
-$(APPIMAGE): $(BIN) $(WIDGET) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
-	@packaging/mkappimage.sh $(BIN) $(WIDGET) $(RUNTIME) $(VERSION) $@
+$(APPIMAGE): $(CLI) $(WIDGET) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
+	@packaging/mkappimage.sh $(BIN) $(CORE) $(WIDGET) $(RUNTIME) $(VERSION) $@
 
 $(WIDGET41): $(GO_SRC) frontend/dist/index.html
 	@$(WAILS) build -s -skipbindings -tags webkit2_41 -ldflags "$(LDFLAGS)" -o $(notdir $@) >/tmp/aimonitor-build41.log 2>&1 || { cat /tmp/aimonitor-build41.log; exit 1; }
 	@echo "built $@ $(VERSION) (WebKitGTK 4.1)"
 
-$(APPIMAGE41): $(BIN) $(WIDGET41) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
-	@packaging/mkappimage.sh $(BIN) $(WIDGET41) $(RUNTIME) $(VERSION) $@
+$(APPIMAGE41): $(CLI) $(WIDGET41) $(RUNTIME) $(LINUX_ASSETS) packaging/mkappimage.sh
+	@packaging/mkappimage.sh $(BIN) $(CORE) $(WIDGET41) $(RUNTIME) $(VERSION) $@
 
-$(DEB): $(BIN) $(WIDGET) $(LINUX_ASSETS) packaging/mkdeb.sh
-	@packaging/mkdeb.sh $(BIN) $(WIDGET) $(VERSION) $@
+$(DEB): $(CLI) $(WIDGET) $(LINUX_ASSETS) packaging/mkdeb.sh
+	@packaging/mkdeb.sh $(BIN) $(CORE) $(WIDGET) $(VERSION) $@
 
-$(TARBALL): $(BIN) README.md $(wildcard LICENSE) packaging/mktarball.sh
-	@packaging/mktarball.sh $(BIN) $(VERSION) $@
+$(TARBALL): $(CLI) README.md $(wildcard LICENSE) packaging/mktarball.sh
+	@packaging/mktarball.sh $(BIN) $(CORE) $(VERSION) $@
 
 # A binary built before the last tag still carries the old version: rebuild
 # it rather than package a wrong `aimonitor version`.
 package: setup setup-package ## build the AppImages (WebKitGTK 4.0 and 4.1), the .deb and the command line's tarball into build/bin
 	@[ "$(DEB_VERSION)" != invalid ] || { echo "package: cannot turn version '$(VERSION)' into a Debian version" >&2; exit 1; }
-	@for b in $(BIN) $(WIDGET) $(WIDGET41); do $$b version 2>/dev/null | grep -qF ' $(VERSION) ' || rm -f $$b; done
-	@$(MAKE) -f $(firstword $(MAKEFILE_LIST)) $(BIN) $(WIDGET) $(WIDGET41) $(APPIMAGE) $(APPIMAGE41) $(DEB) $(TARBALL)
+	@for b in $(CLI) $(WIDGET) $(WIDGET41); do $$b version 2>/dev/null | grep -qF ' $(VERSION) ' || rm -f $$b; done
+	@$(MAKE) -f $(firstword $(MAKEFILE_LIST)) $(CLI) $(WIDGET) $(WIDGET41) $(APPIMAGE) $(APPIMAGE41) $(DEB) $(TARBALL)
 
 package-test: package ## build the packages, then test them (AppImage runs, FUSE, Xvfb window, dpkg -i/-r, tarball)
 	@packaging/test.sh $(APPIMAGE) $(DEB) $(VERSION) $(RUNTIME) $(TARBALL) $(APPIMAGE41)

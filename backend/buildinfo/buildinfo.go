@@ -1,8 +1,13 @@
 // Package buildinfo holds facts fixed at build time: the version (set by
 // ldflags from git tags) and the release repository the update check asks.
+// The launcher (cmd/aimonitor) prints Line itself, so this package stays
+// light: the standard library's runtime packages and nothing else.
 package buildinfo
 
-import "runtime/debug"
+import (
+	"runtime"
+	"runtime/debug"
+)
 
 // Set with -ldflags "-X github.com/aimonitor/aimonitor/backend/buildinfo.Version=v1.2.3".
 var (
@@ -10,6 +15,12 @@ var (
 	// ReleasesRepo is the GitHub owner/name whose releases the update check reads.
 	ReleasesRepo = "aimonitor/aimonitor"
 )
+
+// Line is what `aimonitor version` and `aimonitor --version` print, without
+// the newline: one source for the launcher and aimonitor-core.
+func Line() string {
+	return "aimonitor " + Version + " (" + runtime.Version() + ", " + runtime.GOOS + "/" + runtime.GOARCH + ")"
+}
 
 // UserAgent names aimonitor and its version in every outbound request.
 func UserAgent() string { return "aimonitor/" + Version }

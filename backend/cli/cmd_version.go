@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -33,7 +32,6 @@ func (a *app) versionCommand() *cobra.Command {
 	return cmd
 }
 
-// versionLine is what `version` and `--version` print.
-func versionLine() string {
-	return fmt.Sprintf("aimonitor %s (%s, %s/%s)", buildinfo.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-}
+// versionLine is what `version` and `--version` print; the launcher
+// (cmd/aimonitor) prints the same line without starting this package.
+func versionLine() string { return buildinfo.Line() }

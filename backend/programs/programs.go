@@ -1,10 +1,12 @@
-// Package programs names aimonitor's two executables — the command line
-// (`aimonitor`, which also runs the daemon) and the widget
+// Package programs names aimonitor's three executables — the command line
+// users call (`aimonitor`, a small launcher that answers the instant
+// commands itself), the rest of the command line and the daemon
+// (`aimonitor-core`, which the launcher execs), and the widget
 // (`aimonitor-widget`) — which are always installed in one directory, and
-// finds one from the other. Anything that writes a command for later (the
-// status line, the login item, the user service) names the command line:
-// it starts in milliseconds and needs no display, even when the widget's
-// settings pane is what wrote it.
+// finds one from another. Anything that writes a command for later (the
+// status line, the login item, the user service) names the launcher: it
+// starts in milliseconds, needs no display, and holds the fast paths, even
+// when aimonitor-core or the widget's settings pane is what wrote it.
 package programs
 
 import (
@@ -16,6 +18,7 @@ import (
 // Base names, without the ".exe" Windows adds.
 const (
 	CommandLineName = "aimonitor"
+	CoreName        = "aimonitor-core"
 	WidgetName      = "aimonitor-widget"
 )
 
@@ -38,9 +41,10 @@ func Beside(self, name string) (string, bool) {
 	return path, true
 }
 
-// CommandLine wraps executable (os.Executable): run from the widget, it
-// returns the command line installed beside it; otherwise the running
-// program (symlinks resolved in both cases).
+// CommandLine wraps executable (os.Executable): run from aimonitor-core or
+// the widget, it returns the launcher (`aimonitor`) installed beside it;
+// otherwise, or when there is none, the running program (symlinks resolved
+// in every case).
 func CommandLine(executable func() (string, error)) func() (string, error) {
 	return func() (string, error) {
 		self, err := executable()
@@ -50,7 +54,7 @@ func CommandLine(executable func() (string, error)) func() (string, error) {
 		if real, err := filepath.EvalSymlinks(self); err == nil {
 			self = real
 		}
-		if filepath.Base(self) != File(WidgetName) {
+		if base := filepath.Base(self); base != File(WidgetName) && base != File(CoreName) {
 			return self, nil
 		}
 		if cli, ok := Beside(self, CommandLineName); ok {

@@ -16,9 +16,12 @@ func touch(t *testing.T, path string, mode os.FileMode) {
 func TestCommandLine(t *testing.T) {
 	both := t.TempDir()
 	touch(t, filepath.Join(both, CommandLineName), 0o755)
+	touch(t, filepath.Join(both, CoreName), 0o755)
 	touch(t, filepath.Join(both, WidgetName), 0o755)
 	widgetOnly := t.TempDir()
 	touch(t, filepath.Join(widgetOnly, WidgetName), 0o755)
+	coreOnly := t.TempDir()
+	touch(t, filepath.Join(coreOnly, CoreName), 0o755)
 	linkDir := t.TempDir()
 	if err := os.Symlink(filepath.Join(both, WidgetName), filepath.Join(linkDir, "my-widget")); err != nil {
 		t.Fatal(err)
@@ -26,6 +29,11 @@ func TestCommandLine(t *testing.T) {
 	cases := []struct{ self, want string }{
 		// The widget names the command line beside it.
 		{filepath.Join(both, WidgetName), filepath.Join(both, CommandLineName)},
+		// aimonitor-core names the launcher, which holds the fast paths.
+		{filepath.Join(both, CoreName), filepath.Join(both, CommandLineName)},
+		// aimonitor-core without a launcher (go install of it alone) names
+		// itself: it answers every command.
+		{filepath.Join(coreOnly, CoreName), filepath.Join(coreOnly, CoreName)},
 		// The command line names itself.
 		{filepath.Join(both, CommandLineName), filepath.Join(both, CommandLineName)},
 		// A widget installed alone names itself: it is a complete aimonitor.

@@ -14,12 +14,13 @@ import (
 	"github.com/aimonitor/aimonitor/internal/fakedisplay"
 )
 
-// `aimonitor [args]` asking for the window becomes the widget binary beside
-// it: the same process (exec, so the PID and signals stay), the same
-// arguments and environment.
+// `aimonitor [args]` asking for the window becomes, through aimonitor-core,
+// the widget binary beside both: the same process (exec, twice, so the PID
+// and signals stay), the same arguments and environment.
 func TestBecomesTheWidget(t *testing.T) {
 	dir := t.TempDir()
 	copyFile(t, binary(t), filepath.Join(dir, "aimonitor"))
+	copyFile(t, core(t), filepath.Join(dir, "aimonitor-core"))
 	// A stand-in widget that reports what it got.
 	script := "#!/bin/sh\necho \"pid=$$\"\necho \"args=$*\"\necho \"theme=$AIMONITOR_WIDGET_THEME\"\n"
 	if err := os.WriteFile(filepath.Join(dir, "aimonitor-widget"), []byte(script), 0o755); err != nil {

@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,41 +13,47 @@ import (
 	"testing"
 )
 
-// The Linux command line is one static executable: no program interpreter
-// (dynamic loader), no shared library.
+// The Linux command line is two static executables (the launcher and
+// aimonitor-core): no program interpreter (dynamic loader), no shared
+// library.
 func TestStaticallyLinked(t *testing.T) {
-	f, err := elf.Open(binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			t.Errorf("has a %v program header: dynamically linked", p.Type)
+	for _, bin := range []string{binary(t), core(t)} {
+		f, err := elf.Open(bin)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
-		t.Errorf("needs shared libraries %q", libs)
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+				t.Errorf("%s has a %v program header: dynamically linked", filepath.Base(bin), p.Type)
+			}
+		}
+		if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
+			t.Errorf("%s needs shared libraries %q", filepath.Base(bin), libs)
+		}
+		f.Close()
 	}
 }
 
-// It runs in a root holding nothing but itself and an empty HOME: no libc,
-// no GTK, no WebKit, no /etc, no D-Bus. The root is a chroot in a new mount
-// namespace (and, for an ordinary user, a new user namespace).
+// It runs in a root holding nothing but the two binaries and an empty
+// HOME: no libc, no GTK, no WebKit, no /etc, no /proc, no D-Bus. The root
+// is a chroot in a new mount namespace (and, for an ordinary user, a new
+// user namespace). Every command goes through the launcher, as a user's
+// does; `config list` and `list` reach aimonitor-core.
 func TestRunsInAnEmptyRoot(t *testing.T) {
 	root := t.TempDir()
 	if err := os.Chmod(root, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	copyFile(t, binary(t), filepath.Join(root, "aimonitor"))
+	copyFile(t, core(t), filepath.Join(root, "aimonitor-core"))
 	for _, d := range []string{"home", "tmp"} {
 		if err := os.Mkdir(filepath.Join(root, d), 0o777); err != nil {
 			t.Fatal(err)
 		}
 	}
 	entries, _ := os.ReadDir(root)
-	if len(entries) != 3 {
-		t.Fatalf("the root holds %d entries, want aimonitor, home and tmp", len(entries))
+	if len(entries) != 4 {
+		t.Fatalf("the root holds %d entries, want aimonitor, aimonitor-core, home and tmp", len(entries))
 	}
 	inRoot := func(args ...string) (string, string, error) {
 		cmd := exec.Command("/aimonitor", args...)
@@ -87,24 +92,5 @@ func TestRunsInAnEmptyRoot(t *testing.T) {
 	// It kept to the temporary HOME.
 	if _, err := os.Stat(filepath.Join(root, "home", ".local", "share", "aimonitor")); err != nil {
 		t.Errorf("no data directory under the temporary HOME: %v", err)
-	}
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	in, err := os.Open(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
