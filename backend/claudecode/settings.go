@@ -8,28 +8,16 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/aimonitor/aimonitor/backend/claudecode/claudeenv"
 )
 
-// SettingsPath is Claude Code's user settings file (statusLine, hooks,
-// permissions…): $CLAUDE_CONFIG_DIR/settings.json, else ~/.claude/settings.json.
-func SettingsPath(env Env) string {
-	dir := env.ConfigDir
-	if dir == "" {
-		dir = filepath.Join(env.Home, ".claude")
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	return filepath.Join(dir, "settings.json")
-}
+// SettingsPath is Claude Code's user settings file (claudeenv.SettingsPath).
+func SettingsPath(env Env) string { return claudeenv.SettingsPath(env) }
 
 // IdentityPath is the file holding oauthAccount for env, as Slot.ConfigPath
 // decides it, without needing a Slot (whose macOS form needs a keyring).
-func IdentityPath(env Env) string {
-	s := &Slot{env: env, home: env.Home, configDir: filepath.Dir(SettingsPath(env))}
-	return s.ConfigPath()
-}
+func IdentityPath(env Env) string { return claudeenv.IdentityPath(env) }
 
 // JSONMember returns the raw value of the top-level member key of the JSON
 // object in data (nil when absent). data must be exactly one valid object.

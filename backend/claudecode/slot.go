@@ -24,32 +24,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aimonitor/aimonitor/backend/claudecode/claudeenv"
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/paths"
 )
 
-// Env is what Claude Code takes from its environment to find its files.
-type Env struct {
-	Home string // $HOME; required
-	// ConfigDir is CLAUDE_CONFIG_DIR exactly as set, "" when unset. It
-	// decides where the files are and, on macOS, the Keychain item's name.
-	ConfigDir string
-	GOOS      string // runtime.GOOS when empty
-	// KeychainAccount is the Keychain account of the macOS live slot;
-	// keyring.UserAccount() when empty.
-	KeychainAccount string
-}
+// Env is what Claude Code takes from its environment to find its files
+// (claudeenv, which needs no keyring).
+type Env = claudeenv.Env
 
 // EnvFrom builds an Env from an environment lookup (os.LookupEnv, or a
 // service's recorded environment).
 func EnvFrom(lookup func(string) (string, bool), goos string) (Env, error) {
-	home, _ := lookup("HOME")
-	if home == "" {
-		return Env{}, errors.New("HOME is not set, so aimonitor cannot find Claude Code's files")
-	}
-	dir, _ := lookup("CLAUDE_CONFIG_DIR")
-	return Env{Home: home, ConfigDir: dir, GOOS: goos}, nil
+	return claudeenv.EnvFrom(lookup, goos)
 }
 
 // Options configure New.
@@ -150,20 +138,8 @@ func (s *Slot) CredentialsPath() string {
 	return filepath.Join(s.configDir, ".credentials.json")
 }
 
-// ConfigPath is the file holding oauthAccount: ~/.claude.json, or
-// $CLAUDE_CONFIG_DIR/.claude.json; a legacy <config dir>/.config.json
-// wins when it exists, as it does for Claude Code.
-func (s *Slot) ConfigPath() string {
-	legacy := filepath.Join(s.configDir, ".config.json")
-	if _, err := os.Stat(legacy); err == nil {
-		return legacy
-	}
-	base := s.home
-	if s.env.ConfigDir != "" {
-		base = s.configDir
-	}
-	return filepath.Join(base, ".claude.json")
-}
+// ConfigPath is the file holding oauthAccount (claudeenv.IdentityFile).
+func (s *Slot) ConfigPath() string { return claudeenv.IdentityFile(s.env, s.configDir) }
 
 // Describe names the live slot for messages.
 func (s *Slot) Describe() string {

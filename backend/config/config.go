@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
 )
 
 // EnvPrefix is the prefix of every environment override.
@@ -104,51 +105,8 @@ type StatusLine struct {
 	Replaced string `yaml:"replaced" env:"REPLACED" help:"The statusLine setting (JSON) that --install --force replaced; --uninstall puts it back"`
 }
 
-// StatusLineFields are the {fields} a statusline.format may name.
-var StatusLineFields = []string{"account", "5h", "7d", "runout", "swap", "marks", "tokens", "cost", "model", "session_cost"}
-
 // DefaultStatusLineFormat is the built-in statusline.format.
-const DefaultStatusLineFormat = "{account} · {5h} · {7d} · {runout} · {swap} · {marks}"
-
-// ParseStatusLineFormat splits a statusline.format into the text before the
-// first field, (text before, field) pairs and the text after the last
-// field. Unknown fields and unbalanced braces are errors.
-func ParseStatusLineFormat(format string) (prefix string, parts [][2]string, suffix string, err error) {
-	known := map[string]bool{}
-	for _, f := range StatusLineFields {
-		known[f] = true
-	}
-	rest, text := format, ""
-	first := true
-	for {
-		open := strings.IndexAny(rest, "{}")
-		if open < 0 {
-			text += rest
-			break
-		}
-		if rest[open] == '}' {
-			return "", nil, "", fmt.Errorf("a } without its {: %q", format)
-		}
-		end := strings.IndexByte(rest[open:], '}')
-		if end < 0 {
-			return "", nil, "", fmt.Errorf("a { without its }: %q", format)
-		}
-		name := rest[open+1 : open+end]
-		if !known[name] {
-			return "", nil, "", fmt.Errorf("unknown field {%s}; use %s", name, "{"+strings.Join(StatusLineFields, "}, {")+"}")
-		}
-		text += rest[:open]
-		if first {
-			prefix, text, first = text, "", false
-		}
-		parts = append(parts, [2]string{text, name})
-		text, rest = "", rest[open+end+1:]
-	}
-	if first {
-		return text, nil, "", nil
-	}
-	return prefix, parts, text, nil
-}
+const DefaultStatusLineFormat = line.DefaultFormat
 
 // Endpoints are the network overrides for tests and the demo.
 type Endpoints struct {
@@ -350,7 +308,7 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
-	if _, _, _, err := ParseStatusLineFormat(c.StatusLine.Format); err != nil {
+	if _, _, _, err := line.ParseFormat(c.StatusLine.Format); err != nil {
 		return &KeyError{Key: "statusline.format", Msg: err.Error()}
 	}
 	if c.Notify.WarnPct >= c.Notify.CritPct {
@@ -597,6 +555,26 @@ func fields() []field {
 		}
 	}
 	walk(reflect.TypeOf(Config{}), nil, "", "")
+	return out
+}
+
+// EnvVars are the names of every environment variable Load reads: the
+// overrides of the keys and the environment-only settings. (The status
+// line's cache keys on their values.)
+func EnvVars() []string {
+	var out []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			if sf.Type.Kind() == reflect.Struct {
+				walk(sf.Type, prefix+sf.Tag.Get("envPrefix"))
+			} else if name := sf.Tag.Get("env"); name != "" {
+				out = append(out, prefix+name)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), EnvPrefix)
 	return out
 }
 

@@ -94,14 +94,22 @@ type Document struct {
 // Alive reports whether the owner wrote the document recently (within three
 // heartbeats).
 func (d *Document) Alive(now time.Time) bool {
+	until := d.AliveUntil()
+	return !until.IsZero() && !now.After(until)
+}
+
+// AliveUntil is the last instant at which Alive holds; zero when it never
+// does. (The status line's cache keeps it, to judge liveness later without
+// this package.)
+func (d *Document) AliveUntil() time.Time {
 	if d == nil || d.Heartbeat.IsZero() {
-		return false
+		return time.Time{}
 	}
 	period := d.HeartbeatPeriod
 	if period <= 0 {
 		period = DefaultHeartbeat
 	}
-	return now.Sub(d.Heartbeat) <= 3*period
+	return d.Heartbeat.Add(3 * period)
 }
 
 // digest fingerprints the content, heartbeat excluded.

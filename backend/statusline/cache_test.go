@@ -1,17 +1,28 @@
 package statusline
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
 )
 
-func (w *world) cacheFile() string { return filepath.Join(filepath.Dir(w.dbFile()), CacheName) }
+func (w *world) cacheFile() string { return filepath.Join(filepath.Dir(w.dbFile()), line.CacheName) }
+
+func (w *world) inputs() line.Inputs {
+	in, err := line.Locate(lookupIn(w.environ), "linux")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return in
+}
 
 func freshWorld(t *testing.T) *world {
 	w := newWorld(t)
@@ -52,10 +63,14 @@ func TestCacheFollowsChanges(t *testing.T) {
 func TestCacheEntryIsUsedOnlyUnderItsKey(t *testing.T) {
 	w := freshWorld(t)
 	real := w.line("")
-	src := Source{DBFile: w.dbFile(), Claude: claudeEnv(w)}
-	plant := func(key string, written time.Time) {
+	in := w.inputs()
+	entry := func() *line.Entry {
+		return &line.Entry{ConfigEnv: config.EnvVars(), Style: line.Style{Format: line.DefaultFormat},
+			Stored: &line.Stored{Accounts: 1, Account: &line.Account{ID: 9, Label: "from-the-cache"}}}
+	}
+	plant := func(e *line.Entry, written time.Time) {
 		t.Helper()
-		data, err := json.Marshal(cacheEntry{Key: key, Written: written, Stored: &stored{Accounts: 1, Account: &Account{ID: 9, Label: "from-the-cache"}}})
+		data, err := json.Marshal(e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,17 +78,24 @@ func TestCacheEntryIsUsedOnlyUnderItsKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	plant(cacheKey(src, now), now.Add(-time.Second))
+	keyed := func(written time.Time) *line.Entry {
+		e := entry()
+		e.Key, e.Written = line.StampsOf(in).Key(in, e, now), written
+		return e
+	}
+	plant(keyed(now.Add(-time.Second)), now.Add(-time.Second))
 	if got := w.line(""); got != "from-the-cache · no data yet" {
 		t.Fatalf("a valid entry was not used: %q", got)
 	}
-	for name, written := range map[string]time.Time{"too old": now.Add(-cacheMaxAge - time.Second), "from the future": now.Add(time.Minute)} {
-		plant(cacheKey(src, now), written)
+	for name, written := range map[string]time.Time{"too old": now.Add(-line.MaxAge - time.Second), "from the future": now.Add(time.Minute)} {
+		plant(keyed(written), written)
 		if got := w.line(""); got != real {
 			t.Errorf("%s: got %q, want %q", name, got, real)
 		}
 	}
-	plant("v0|another key", now)
+	other := keyed(now)
+	other.Key = "v0|another key"
+	plant(other, now)
 	if got := w.line(""); got != real {
 		t.Errorf("another key: got %q, want %q", got, real)
 	}
@@ -85,30 +107,73 @@ func TestCacheEntryIsUsedOnlyUnderItsKey(t *testing.T) {
 	}
 }
 
-// Today's tokens are keyed by the day they sum.
-func TestCacheKeyNamesTheDay(t *testing.T) {
+// The key covers everything the line is made of besides the clock and the
+// session: today's tokens are keyed by the day they sum, the settings by
+// config.yaml and the environment's overrides.
+func TestCacheKeyCoversEveryInput(t *testing.T) {
 	w := freshWorld(t)
-	src := Source{DBFile: w.dbFile(), Claude: claudeEnv(w), WithTokens: true}
-	if cacheKey(src, now) != cacheKey(src, now.Add(time.Hour)) {
+	in := w.inputs()
+	withTokens := &line.Entry{ConfigEnv: config.EnvVars(), Style: line.Style{Format: "{account} {tokens}"}}
+	without := &line.Entry{ConfigEnv: config.EnvVars(), Style: line.Style{Format: line.DefaultFormat}}
+	s := line.StampsOf(in)
+	if s.Key(in, withTokens, now) != s.Key(in, withTokens, now.Add(time.Hour)) {
 		t.Error("two times of one day have different keys")
 	}
-	if cacheKey(src, now) == cacheKey(src, now.Add(24*time.Hour)) {
+	if s.Key(in, withTokens, now) == s.Key(in, withTokens, now.Add(24*time.Hour)) {
 		t.Error("two days have the same key")
 	}
-	without := src
-	without.WithTokens = false
-	if cacheKey(without, now) != cacheKey(without, now.Add(24*time.Hour)) {
+	if s.Key(in, without, now) != s.Key(in, without, now.Add(24*time.Hour)) {
 		t.Error("without tokens the day should not matter")
 	}
-	if cacheKey(without, now) == cacheKey(src, now) {
+	if s.Key(in, without, now) == s.Key(in, withTokens, now) {
 		t.Error("a read with tokens and one without have the same key")
+	}
+	// An environment override of the configuration.
+	w.environ = append(w.environ, "AIMONITOR_NOTIFY_WARN_PCT=50")
+	in2 := w.inputs()
+	if line.StampsOf(in2).Key(in2, without, now) == s.Key(in, without, now) {
+		t.Error("an environment override does not change the key")
+	}
+	// config.yaml.
+	if err := config.Set(configFile(w), "notify.crit_pct", "90"); err != nil {
+		t.Fatal(err)
+	}
+	if line.StampsOf(in) == s {
+		t.Error("a config.yaml write does not change the stamps")
 	}
 }
 
-func claudeEnv(w *world) claudecode.Env {
-	env, err := claudecode.EnvFrom(lookupIn(w.environ), "linux")
-	if err != nil {
-		w.t.Fatal(err)
+// Every setting the line shows is followed from one run to the next, the
+// second run answering from the cache.
+func TestCacheFollowsSettings(t *testing.T) {
+	w := freshWorld(t)
+	w.publish(activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(85, 63, now.Add(-time.Minute))}))
+	colour := func(extra ...string) string {
+		o := Options{Stdin: strings.NewReader(""), Environ: append(append([]string{}, w.environ...), extra...), GOOS: "linux", Now: now}
+		return Line(context.Background(), o)
 	}
-	return env
+	first := colour()
+	if !strings.Contains(first, "5h \x1b[33m85%") {
+		t.Fatalf("%q: 85%% should be a warning", first)
+	}
+	if got := colour("AIMONITOR_NOTIFY_WARN_PCT=90"); strings.Contains(got, "\x1b[33m85%") {
+		t.Errorf("the environment's threshold was not followed: %q", got)
+	}
+	if got := colour(); got != first {
+		t.Errorf("back to the default: %q, want %q", got, first)
+	}
+	if err := config.Set(configFile(w), "statusline.format", "[{account}]"); err != nil {
+		t.Fatal(err)
+	}
+	if got := colour(); got != "[\x1b[1mwork\x1b[0m]" {
+		t.Errorf("the format in config.yaml was not followed: %q", got)
+	}
+	if err := os.WriteFile(configFile(w), []byte("statusline: [oops"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // read, then from the cache
+		if got := colour(); !strings.HasSuffix(got, "(config.yaml has an error: aimonitor config list)") {
+			t.Errorf("a broken config.yaml: %q", got)
+		}
+	}
 }

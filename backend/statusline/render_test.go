@@ -2,7 +2,6 @@ package statusline
 
 import (
 	"context"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -93,43 +92,5 @@ func TestLineBadConfigStillPrints(t *testing.T) {
 	got := w.line("")
 	if !strings.HasPrefix(got, "work · no data yet (config.yaml has an error") {
 		t.Errorf("got %q", got)
-	}
-}
-
-func TestReadSessionDoesNotBlock(t *testing.T) {
-	r, wr := io.Pipe() // a writer that never writes nor closes
-	defer wr.Close()
-	start := time.Now()
-	s := ReadSession(r, 50*time.Millisecond)
-	if s.SessionID != "" || time.Since(start) > 5*time.Second {
-		t.Fatalf("got %+v after %v", s, time.Since(start))
-	}
-	if tty, err := os.Open("/dev/tty"); err == nil { // a terminal is not read at all
-		defer tty.Close()
-		if s := ReadSession(tty, time.Hour); s.SessionID != "" {
-			t.Fatalf("got %+v", s)
-		}
-	}
-	s = ReadSession(strings.NewReader(`{"session_id":"abc","model":"not an object","cost":{"total_cost_usd":1.5}}`), time.Second)
-	if s.SessionID != "abc" || s.Cost.TotalCostUSD == nil || *s.Cost.TotalCostUSD != 1.5 {
-		t.Fatalf("a field of the wrong type should lose only itself: %+v", s)
-	}
-	s = ReadSession(strings.NewReader(`{"session_id":"abc","model":{"id":"m"},"extra":{"x":[1]}}`), time.Second)
-	if s.SessionID != "abc" || s.Model.ID != "m" {
-		t.Fatalf("got %+v", s)
-	}
-}
-
-func TestSpanAndCount(t *testing.T) {
-	for d, want := range map[time.Duration]string{-time.Second: "0s", 40 * time.Second: "40s", 12 * time.Minute: "12m",
-		time.Hour: "1h", 80 * time.Minute: "1h20m", 76 * time.Hour: "3d4h", 48 * time.Hour: "2d"} {
-		if got := span(d); got != want {
-			t.Errorf("span(%v) = %q, want %q", d, got, want)
-		}
-	}
-	for n, want := range map[int64]string{950: "950", 12_345: "12.3k", 1_200_000: "1.2M", 4_000_000: "4M", 1_500_000_000: "1.5B", 250_000: "250k"} {
-		if got := count(n); got != want {
-			t.Errorf("count(%d) = %q, want %q", n, got, want)
-		}
 	}
 }

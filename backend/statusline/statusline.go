@@ -4,21 +4,23 @@
 // Code's settings.json. The line is built from what the poller and the
 // token ingester already stored: it sends no request, reads no transcript,
 // opens the database read-only (or not at all, when its cache says nothing
-// changed: cache.go) and never fails (an error becomes a short line),
+// changed: backend/statusline/line, which the launcher's fast path renders
+// a cache hit with) and never fails (an error becomes a short line),
 // because Claude Code runs it on every update of its prompt.
 package statusline
 
 import (
 	"context"
+	"errors"
 	"io"
-	"path/filepath"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
-	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/logging"
-	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
 )
 
 // Options are the process's inputs; tests substitute them.
@@ -38,46 +40,49 @@ type Options struct {
 }
 
 // Line returns the status line (without a newline). It never fails.
+//
+// A cache hit renders what the last run kept (line.ReadCache), exactly as
+// the launcher's fast path does; a miss loads the configuration, reads the
+// database and keeps both in the cache for the next runs.
 func Line(ctx context.Context, o Options) string {
 	if o.StdinWait <= 0 {
-		o.StdinWait = 500 * time.Millisecond
+		o.StdinWait = line.StdinWait
 	}
 	if o.Deadline <= 0 {
 		o.Deadline = 3 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
 	defer cancel()
-	sess := ReadSession(o.Stdin, o.StdinWait)
+	sess := line.ReadSession(o.Stdin, o.StdinWait)
 	env := lookupIn(o.Environ)
-	p, err := paths.Resolve(env, o.GOOS)
+	noColor := line.NoColor(env, o.NoColor)
+	in, err := line.Locate(env, o.GOOS)
 	if err != nil {
 		return short(err)
 	}
-	st := Style{Format: config.DefaultStatusLineFormat, Color: true, WarnPct: 80, CritPct: 95}
-	badConfig := false
-	if cfg, err := config.Load(p.ConfigFile, o.Environ); err == nil {
-		st = Style{Format: cfg.StatusLine.Format, Color: cfg.StatusLine.Color, WarnPct: cfg.Notify.WarnPct, CritPct: cfg.Notify.CritPct}
+	if e := line.ReadCache(in, o.Now); e != nil {
+		return e.Line(o.Now, sess, noColor)
+	}
+	stamps := line.StampsOf(in) // before reading what they stamp
+	def := config.Default()
+	e := &line.Entry{ConfigEnv: config.EnvVars(),
+		Style: line.Style{Format: def.StatusLine.Format, Color: def.StatusLine.Color, WarnPct: def.Notify.WarnPct, CritPct: def.Notify.CritPct}}
+	if cfg, err := config.Load(in.ConfigFile, o.Environ); err == nil {
+		e.Style = line.Style{Format: cfg.StatusLine.Format, Color: cfg.StatusLine.Color, WarnPct: cfg.Notify.WarnPct, CritPct: cfg.Notify.CritPct}
 	} else {
-		badConfig = true
+		e.BadConfig = true
 	}
-	if v, ok := env("NO_COLOR"); (ok && v != "") || o.NoColor {
-		st.Color = false
+	if _, err := os.Stat(in.DBFile); errors.Is(err, fs.ErrNotExist) {
+		st := e.Style
+		st.Color = st.Color && !noColor
+		return line.Compose(&line.Snapshot{Now: o.Now, NoDatabase: true}, sess, st, e.BadConfig)
 	}
-	claude, _ := claudecode.EnvFrom(env, o.GOOS)
-	snap, err := Load(ctx, Source{DBFile: p.DBFile, Claude: claude, WithTokens: wantsTokens(st.Format), Exiting: o.Exiting,
-		CacheFile: filepath.Join(filepath.Dir(p.DBFile), CacheName)}, o.Now)
+	e.Stored, err = read(ctx, Source{DBFile: in.DBFile, Claude: in.Claude, WithTokens: e.Style.WantsTokens(), Exiting: o.Exiting}, o.Now)
 	if err != nil {
 		return short(err)
 	}
-	line := Render(snap, sess, st)
-	if badConfig {
-		line += " (config.yaml has an error: aimonitor config list)"
-	}
-	return line
-}
-
-func wantsTokens(format string) bool {
-	return strings.Contains(format, "{tokens}") || strings.Contains(format, "{cost}")
+	line.WriteCache(in, stamps, e, o.Now)
+	return e.Line(o.Now, sess, noColor)
 }
 
 // short turns an error into a line Claude Code can show: one line, short,
@@ -94,7 +99,7 @@ func short(err error) string {
 	return "aimonitor: " + msg
 }
 
-func lookupIn(environ []string) paths.Env {
+func lookupIn(environ []string) func(string) (string, bool) {
 	return func(key string) (string, bool) {
 		for i := len(environ) - 1; i >= 0; i-- {
 			if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {

@@ -13,6 +13,7 @@ import (
 	"zombiezen.com/go/sqlite/sqlitex"
 
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
 	"github.com/aimonitor/aimonitor/backend/store"
 	"github.com/aimonitor/aimonitor/backend/usage"
 )
@@ -114,16 +115,23 @@ func usageOf(five, seven float64, fetched time.Time) *usage.ListUsage {
 	}
 }
 
-func TestLineStates(t *testing.T) {
+// stateCase is one state of issue 16's list: what the database and Claude
+// Code's files hold, what arrives on stdin, the line (a prefix when it ends
+// with ':'), and whether that line is cached (an error or the missing
+// database are not: the next run reads again).
+type stateCase struct {
+	name    string
+	setup   func(w *world)
+	stdin   string
+	want    string
+	nocache bool
+}
+
+func stateCases(t *testing.T) []stateCase {
 	session := `{"session_id":"s","model":{"id":"claude-opus-5","display_name":"Opus 5"},"cost":{"total_cost_usd":0.5},"new_field":[1,2]}`
-	cases := []struct {
-		name  string
-		setup func(w *world)
-		stdin string
-		want  string
-	}{
-		{"no database yet", func(w *world) {}, session, "aimonitor: not set up yet (run aimonitor once)"},
-		{"no accounts", func(w *world) { w.open() }, session, "aimonitor: no accounts saved (aimonitor add --adopt-current)"},
+	return []stateCase{
+		{"no database yet", func(w *world) {}, session, "aimonitor: not set up yet (run aimonitor once)", true},
+		{"no accounts", func(w *world) { w.open() }, session, "aimonitor: no accounts saved (aimonitor add --adopt-current)", false},
 		{"fresh", func(w *world) {
 			w.addAccount(1, "work")
 			w.addAccount(2, "bob")
@@ -131,40 +139,40 @@ func TestLineStates(t *testing.T) {
 			w.publish(activeDoc(now.Add(-10*time.Second),
 				daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(42, 63, now.Add(-2*time.Minute))},
 				daemon.AccountStatus{ID: 2, Label: "bob", Usage: usageOf(5, 10, now.Add(-2*time.Minute))}))
-		}, session, "work · 5h 42% (1h20m) · 7d 63% (3d4h)"},
+		}, session, "work · 5h 42% (1h20m) · 7d 63% (3d4h)", false},
 		{"runs out before the reset", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("work")
 			u := usageOf(70, 63, now.Add(-time.Minute))
 			u.PredictedExhaustedAt = ptr(now.Add(35 * time.Minute))
 			w.publish(activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: u}))
-		}, session, "work · 5h 70% (1h20m) · 7d 63% (3d4h) · full in 35m"},
+		}, session, "work · 5h 70% (1h20m) · 7d 63% (3d4h) · full in 35m", false},
 		{"stale: no poller for a while", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("work")
 			w.publish(activeDoc(now.Add(-2*time.Hour), daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(42, 63, now.Add(-2*time.Hour))}))
-		}, session, "work · 5h 42% (1h20m) · 7d 63% (3d4h) · 2h old"},
+		}, session, "work · 5h 42% (1h20m) · 7d 63% (3d4h) · 2h old", false},
 		{"stale: never polled, a stored sample", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("work")
 			w.sample(1, now.Add(-15*time.Minute), 12, 30, now.Add(time.Hour), now.Add(48*time.Hour))
-		}, session, "work · 5h 12% (1h) · 7d 30% (2d) · 15m old"},
+		}, session, "work · 5h 12% (1h) · 7d 30% (2d) · 15m old", false},
 		{"never fetched", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("work")
-		}, session, "work · no data yet"},
+		}, session, "work · no data yet", false},
 		{"rate-limited", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("work")
 			w.write(`UPDATE accounts SET cooldown_until = ? WHERE id = 1`, now.Add(12*time.Minute).UnixMilli())
 			w.publish(activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(42, 63, now.Add(-50*time.Minute))}))
-		}, session, "work · 5h 42% (1h20m) · 7d 63% (3d4h) · wait 12m, 50m old"},
+		}, session, "work · 5h 42% (1h20m) · 7d 63% (3d4h) · wait 12m, 50m old", false},
 		{"needs re-login", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("work")
 			w.write(`UPDATE accounts SET needs_relogin = 1, relogin_reason = 'expired' WHERE id = 1`)
 			w.publish(activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, NeedsRelogin: true, Usage: usageOf(42, 63, now.Add(-time.Minute))}))
-		}, session, "work · 5h 42% (1h20m) · 7d 63% (3d4h) · re-login"},
+		}, session, "work · 5h 42% (1h20m) · 7d 63% (3d4h) · re-login", false},
 		{"pending swap", func(w *world) {
 			w.addAccount(1, "work")
 			w.addAccount(2, "bob")
@@ -172,34 +180,34 @@ func TestLineStates(t *testing.T) {
 			d := activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(85, 63, now.Add(-time.Minute))})
 			d.PendingSwap = &daemon.PendingSwap{Key: "k", From: "work", Target: "bob", TargetID: 2, FiresAt: now.Add(40 * time.Second), Reason: "5h at 85%"}
 			w.publish(d)
-		}, session, "work · 5h 85% (1h20m) · 7d 63% (3d4h) · → bob in 40s"},
+		}, session, "work · 5h 85% (1h20m) · 7d 63% (3d4h) · → bob in 40s", false},
 		{"switched: names the login Claude Code now uses", func(w *world) {
 			w.addAccount(1, "work")
 			w.addAccount(2, "bob")
 			w.login("bob")
 			w.publish(activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(85, 63, now.Add(-time.Minute))},
 				daemon.AccountStatus{ID: 2, Label: "bob", Usage: usageOf(5, 10, now.Add(-time.Minute))}))
-		}, session, "bob · 5h 5% (1h20m) · 7d 10% (3d4h)"},
+		}, session, "bob · 5h 5% (1h20m) · 7d 10% (3d4h)", false},
 		{"an unsaved login", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("stranger")
-		}, session, "stranger@example.com (not saved)"},
+		}, session, "stranger@example.com (not saved)", false},
 		{"logged out", func(w *world) {
 			w.addAccount(1, "work")
 			if err := os.WriteFile(filepath.Join(w.home, ".claude.json"), []byte(`{"numStartups":1}`), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, session, "not logged in"},
+		}, session, "not logged in", false},
 		{"garbage on stdin", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("work")
 			w.publish(activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(42, 63, now.Add(-time.Minute))}))
-		}, "\x00\xffnot json {{{", "work · 5h 42% (1h20m) · 7d 63% (3d4h)"},
+		}, "\x00\xffnot json {{{", "work · 5h 42% (1h20m) · 7d 63% (3d4h)", false},
 		{"nothing on stdin", func(w *world) {
 			w.addAccount(1, "work")
 			w.login("work")
 			w.publish(activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(42, 63, now.Add(-time.Minute))}))
-		}, "", "work · 5h 42% (1h20m) · 7d 63% (3d4h)"},
+		}, "", "work · 5h 42% (1h20m) · 7d 63% (3d4h)", false},
 		{"a database that is not aimonitor's", func(w *world) {
 			if err := os.MkdirAll(filepath.Dir(w.dbFile()), 0o700); err != nil {
 				t.Fatal(err)
@@ -207,9 +215,12 @@ func TestLineStates(t *testing.T) {
 			if err := os.WriteFile(w.dbFile(), []byte("this is not a database, just text long enough to look like a header"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, session, "aimonitor: the database is unreadable (file is not a database)"},
+		}, session, "aimonitor: the database is unreadable (file is not a database)", true},
 	}
-	for _, tc := range cases {
+}
+
+func TestLineStates(t *testing.T) {
+	for _, tc := range stateCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
 			tc.setup(w)
@@ -230,5 +241,82 @@ func TestLineStates(t *testing.T) {
 				t.Fatalf("from the cache:\n got %q\nwant %q", again, got)
 			}
 		})
+	}
+}
+
+// The launcher's fast path (line.FromCache) prints exactly what
+// aimonitor-core prints, in every state, with colours, with --no-color
+// and with NO_COLOR; where there is nothing cached it declines, and then
+// reads nothing from stdin.
+func TestFastPathPrintsCoresLine(t *testing.T) {
+	for _, tc := range stateCases(t) {
+		for _, mode := range []struct {
+			name  string
+			args  []string
+			env   []string
+			color bool
+		}{{"colours", nil, nil, true}, {"--no-color", []string{"--no-color"}, nil, false}, {"NO_COLOR", nil, []string{"NO_COLOR=1"}, false}} {
+			t.Run(tc.name+"/"+mode.name, func(t *testing.T) {
+				w := newWorld(t)
+				tc.setup(w)
+				environ := append(append([]string{}, w.environ...), mode.env...)
+				core := func() string {
+					return Line(context.Background(), Options{Stdin: strings.NewReader(tc.stdin), Environ: environ, GOOS: "linux", Now: now, NoColor: !mode.color && mode.args != nil})
+				}
+				want := core()
+				stdin := strings.NewReader(tc.stdin)
+				got, ok := line.FromCache(mode.args, lookupIn(environ), "linux", now, stdin)
+				if tc.nocache {
+					if ok {
+						t.Fatalf("answered %q with nothing cached", got)
+					}
+					if stdin.Len() != len(tc.stdin) {
+						t.Fatal("declined after reading stdin")
+					}
+					return
+				}
+				if !ok {
+					t.Fatalf("no answer from the cache core wrote (core: %q)", want)
+				}
+				if got != want {
+					t.Fatalf("fast path:\n got %q\nwant %q (core)", got, want)
+				}
+				if !mode.color && strings.Contains(got, "\x1b") {
+					t.Fatalf("colours in %q", got)
+				}
+				if again := core(); again != want {
+					t.Fatalf("core from the cache:\n got %q\nwant %q", again, want)
+				}
+			})
+		}
+	}
+}
+
+// Arguments the fast path does not handle, and a cache entry that is not
+// valid now, go to aimonitor-core without stdin being touched.
+func TestFastPathDeclines(t *testing.T) {
+	w := freshWorld(t)
+	w.line("")
+	env := lookupIn(w.environ)
+	for _, args := range [][]string{{"--install"}, {"--uninstall"}, {"--help"}, {"-h"}, {"--debug"}, {"--no-color=false"}, {"extra"}, {"--no-color", "--install"}} {
+		stdin := strings.NewReader("{}")
+		if got, ok := line.FromCache(args, env, "linux", now, stdin); ok || stdin.Len() != 2 {
+			t.Errorf("%q: answered %q (stdin left: %d bytes)", args, got, stdin.Len())
+		}
+	}
+	if _, ok := line.FromCache(nil, env, "linux", now, strings.NewReader("")); !ok {
+		t.Fatal("no hit on the entry just written")
+	}
+	for name, at := range map[string]time.Time{"stale entry": now.Add(line.MaxAge + time.Second), "clock went back": now.Add(-time.Second)} {
+		if got, ok := line.FromCache(nil, env, "linux", at, strings.NewReader("")); ok {
+			t.Errorf("%s: answered %q", name, got)
+		}
+	}
+	w.publish(activeDoc(now, daemon.AccountStatus{ID: 1, Label: "work", Active: true, Usage: usageOf(50, 63, now)}))
+	if got, ok := line.FromCache(nil, env, "linux", now, strings.NewReader("")); ok {
+		t.Errorf("after a database write: answered %q", got)
+	}
+	if got, ok := line.FromCache(nil, func(string) (string, bool) { return "", false }, "linux", now, strings.NewReader("")); ok {
+		t.Errorf("without HOME: answered %q", got)
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/cli"
-	"github.com/aimonitor/aimonitor/backend/statusline"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
 	"github.com/aimonitor/aimonitor/backend/store"
 	"github.com/aimonitor/aimonitor/hardening/internal/world"
 	"github.com/aimonitor/aimonitor/hardening/leak"
@@ -195,7 +195,7 @@ func TestNoSecretAfterEveryFlow(t *testing.T) {
 		filepath.Join(w.Home, ".local", "share", "aimonitor", "aimonitor.db-wal"),
 		filepath.Join(w.Home, ".local", "state", "aimonitor", "aimonitor.log"),
 		filepath.Join(w.Home, ".config", "aimonitor", "config.yaml"),
-		filepath.Join(w.Home, ".local", "share", "aimonitor", statusline.CacheName),
+		filepath.Join(w.Home, ".local", "share", "aimonitor", line.CacheName),
 	} {
 		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
 			t.Fatalf("%s is missing or empty: the scan would not see it", p)

@@ -1,18 +1,15 @@
-package statusline
+package line
 
 import (
 	"fmt"
 	"math"
 	"strings"
 	"time"
-
-	"github.com/aimonitor/aimonitor/backend/config"
-	"github.com/aimonitor/aimonitor/backend/usage"
 )
 
 // Style is how the line looks.
 type Style struct {
-	Format  string // statusline.format; config.DefaultStatusLineFormat when empty
+	Format  string // statusline.format; DefaultFormat when empty
 	Color   bool
 	WarnPct int // notify.warn_pct
 	CritPct int // notify.crit_pct
@@ -35,11 +32,11 @@ const (
 func Render(snap *Snapshot, sess Session, st Style) string {
 	format := st.Format
 	if format == "" {
-		format = config.DefaultStatusLineFormat
+		format = DefaultFormat
 	}
-	prefix, parts, suffix, err := config.ParseStatusLineFormat(format)
+	prefix, parts, suffix, err := ParseFormat(format)
 	if err != nil {
-		prefix, parts, suffix, _ = config.ParseStatusLineFormat(config.DefaultStatusLineFormat)
+		prefix, parts, suffix, _ = ParseFormat(DefaultFormat)
 	}
 	r := renderer{snap: snap, sess: sess, st: st}
 	if line, ok := r.special(); ok {
@@ -125,8 +122,8 @@ func (r renderer) field(name string) string {
 	case "marks":
 		return r.marks()
 	case "tokens":
-		if t := s.Today; t != nil && t.TotalTokens() > 0 {
-			return count(t.TotalTokens()) + " tok today"
+		if t := s.Today; t != nil && t.Tokens > 0 {
+			return count(t.Tokens) + " tok today"
 		}
 	case "cost":
 		if t := s.Today; t != nil && t.CostUSD != nil && *t.CostUSD > 0 {
@@ -134,9 +131,9 @@ func (r renderer) field(name string) string {
 		}
 	case "model":
 		if m := r.sess.Model.DisplayName; m != "" {
-			return m
+			return printable(m)
 		}
-		return r.sess.Model.ID
+		return printable(r.sess.Model.ID)
 	case "session_cost":
 		if c := r.sess.Cost.TotalCostUSD; c != nil {
 			return fmt.Sprintf("$%.2f", *c)
@@ -147,7 +144,7 @@ func (r renderer) field(name string) string {
 
 // window is "5h 42% (1h20m)": utilisation and the time to its reset,
 // coloured by the notification thresholds.
-func (r renderer) window(name string, w *usage.ListWindow) string {
+func (r renderer) window(name string, w *Window) string {
 	if w == nil {
 		return ""
 	}
@@ -235,4 +232,16 @@ func trim(f float64) string {
 		return fmt.Sprintf("%.0f", math.Floor(f))
 	}
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", math.Floor(f*10)/10), ".0")
+}
+
+// printable drops control characters from text that comes from outside (the
+// session object): a line break would end the line, an escape would reach
+// the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -1,4 +1,4 @@
-package statusline
+package line
 
 import (
 	"encoding/json"
@@ -26,6 +26,9 @@ type Session struct {
 // maxSession bounds what is read from stdin; the real object is a few KB.
 const maxSession = 1 << 20
 
+// StdinWait is how long a run waits for the session object by default.
+const StdinWait = 500 * time.Millisecond
+
 // ReadSession reads the session object from r, giving up after wait (a pipe
 // that nobody closes must not hold the prompt). A terminal, an empty or
 // missing stdin, and anything that is not a JSON object give a zero Session:
@@ -50,12 +53,20 @@ func ReadSession(r io.Reader, wait time.Duration) Session {
 	defer timer.Stop()
 	select {
 	case data := <-got:
-		// A field of an unexpected type loses only that field.
-		var typeErr *json.UnmarshalTypeError
-		if err := json.Unmarshal(data, &s); err != nil && !errors.As(err, &typeErr) {
-			return Session{}
-		}
+		return ParseSession(data)
 	case <-timer.C:
+	}
+	return s
+}
+
+// ParseSession decodes the session object. Anything that is not a JSON
+// object gives a zero Session; a field of an unexpected type loses only
+// that field.
+func ParseSession(data []byte) Session {
+	var s Session
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(data, &s); err != nil && !errors.As(err, &typeErr) {
+		return Session{}
 	}
 	return s
 }
