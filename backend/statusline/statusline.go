@@ -53,7 +53,7 @@ func Line(ctx context.Context, o Options) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
 	defer cancel()
-	sess := line.ReadSession(o.Stdin, o.StdinWait)
+	input := line.ReadInput(o.Stdin, o.StdinWait)
 	env := lookupIn(o.Environ)
 	noColor := line.NoColor(env, o.NoColor)
 	in, err := line.Locate(env, o.GOOS)
@@ -61,7 +61,7 @@ func Line(ctx context.Context, o Options) string {
 		return short(err)
 	}
 	if e := line.ReadCache(in, o.Now); e != nil {
-		return e.Line(o.Now, sess, noColor)
+		return e.Line(o.Now, input, noColor)
 	}
 	stamps := line.StampsOf(in) // before reading what they stamp
 	def := config.Default()
@@ -75,14 +75,14 @@ func Line(ctx context.Context, o Options) string {
 	if _, err := os.Stat(in.DBFile); errors.Is(err, fs.ErrNotExist) {
 		st := e.Style
 		st.Color = st.Color && !noColor
-		return line.Compose(&line.Snapshot{Now: o.Now, NoDatabase: true}, sess, st, e.BadConfig)
+		return line.Compose(&line.Snapshot{Now: o.Now, NoDatabase: true}, input, st, e.BadConfig)
 	}
 	e.Stored, err = read(ctx, Source{DBFile: in.DBFile, Claude: in.Claude, WithTokens: e.Style.WantsTokens(), Exiting: o.Exiting}, o.Now)
 	if err != nil {
 		return short(err)
 	}
 	line.WriteCache(in, stamps, e, o.Now)
-	return e.Line(o.Now, sess, noColor)
+	return e.Line(o.Now, input, noColor)
 }
 
 // short turns an error into a line Claude Code can show: one line, short,

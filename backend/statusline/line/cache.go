@@ -85,13 +85,14 @@ type Entry struct {
 	Stored    *Stored  `json:"stored"`
 }
 
-// Line is the entry's line as of now for the session Claude Code sent.
-func (e *Entry) Line(now time.Time, sess Session, noColor bool) string {
+// Line is the entry's line as of now for the session object Claude Code
+// sent (input, as ReadInput read it).
+func (e *Entry) Line(now time.Time, input []byte, noColor bool) string {
 	st := e.Style
 	if noColor {
 		st.Color = false
 	}
-	return Compose(e.Stored.Snapshot(now), sess, st, e.BadConfig)
+	return Compose(e.Stored.Snapshot(now), input, st, e.BadConfig)
 }
 
 // Stamps are the versions of the files a line is read from, taken before

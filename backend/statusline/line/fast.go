@@ -29,5 +29,5 @@ func FromCache(args []string, env paths.Env, goos string, now time.Time, stdin i
 	if e == nil {
 		return "", false
 	}
-	return e.Line(now, ReadSession(stdin, StdinWait), NoColor(env, noColor)), true
+	return e.Line(now, ReadInput(stdin, StdinWait), NoColor(env, noColor)), true
 }

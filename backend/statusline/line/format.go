@@ -56,3 +56,8 @@ func ParseFormat(format string) (prefix string, parts [][2]string, suffix string
 func (st Style) WantsTokens() bool {
 	return strings.Contains(st.Format, "{tokens}") || strings.Contains(st.Format, "{cost}")
 }
+
+// showsSession: the format shows a field of the session object.
+func (st Style) showsSession() bool {
+	return strings.Contains(st.Format, "{model}") || strings.Contains(st.Format, "{session_cost}")
+}

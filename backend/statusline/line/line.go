@@ -12,9 +12,15 @@ package line
 // badConfigNote ends the line when the configuration did not load.
 const badConfigNote = " (config.yaml has an error: aimonitor config list)"
 
-// Compose is the whole line for snap: rendered in st, with a note when the
-// configuration did not load (st is then the defaults).
-func Compose(snap *Snapshot, sess Session, st Style, badConfig bool) string {
+// Compose is the whole line for snap and input (the session object as
+// read, ReadInput): rendered in st, with a note when the configuration did
+// not load (st is then the defaults). input is parsed only when the format
+// shows a field of it.
+func Compose(snap *Snapshot, input []byte, st Style, badConfig bool) string {
+	var sess Session
+	if st.showsSession() {
+		sess = ParseSession(input)
+	}
 	line := Render(snap, sess, st)
 	if badConfig {
 		line += badConfigNote

@@ -29,19 +29,18 @@ const maxSession = 1 << 20
 // StdinWait is how long a run waits for the session object by default.
 const StdinWait = 500 * time.Millisecond
 
-// ReadSession reads the session object from r, giving up after wait (a pipe
-// that nobody closes must not hold the prompt). A terminal, an empty or
-// missing stdin, and anything that is not a JSON object give a zero Session:
-// the line never depends on it.
-func ReadSession(r io.Reader, wait time.Duration) Session {
-	var s Session
+// ReadInput reads what Claude Code sent on stdin (r), giving up after wait
+// (a pipe that nobody closes must not hold the prompt): nil for a terminal,
+// no stdin or a wait that ran out. It is parsed only when the format shows
+// a field of it (Compose).
+func ReadInput(r io.Reader, wait time.Duration) []byte {
 	if r == nil {
-		return s
+		return nil
 	}
 	if f, ok := r.(*os.File); ok {
 		fi, err := f.Stat()
 		if err != nil || fi.Mode()&os.ModeCharDevice != 0 {
-			return s
+			return nil
 		}
 	}
 	got := make(chan []byte, 1)
@@ -53,10 +52,17 @@ func ReadSession(r io.Reader, wait time.Duration) Session {
 	defer timer.Stop()
 	select {
 	case data := <-got:
-		return ParseSession(data)
+		return data
 	case <-timer.C:
+		return nil
 	}
-	return s
+}
+
+// ReadSession is ParseSession(ReadInput(r, wait)). A terminal, an empty or
+// missing stdin, and anything that is not a JSON object give a zero
+// Session: the line never depends on it.
+func ReadSession(r io.Reader, wait time.Duration) Session {
+	return ParseSession(ReadInput(r, wait))
 }
 
 // ParseSession decodes the session object. Anything that is not a JSON
