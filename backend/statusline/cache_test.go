@@ -2,7 +2,6 @@ package statusline
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,34 +67,21 @@ func TestCacheEntryIsUsedOnlyUnderItsKey(t *testing.T) {
 		return &line.Entry{ConfigEnv: config.EnvVars(), Style: line.Style{Format: line.DefaultFormat},
 			Stored: &line.Stored{Accounts: 1, Account: &line.Account{ID: 9, Label: "from-the-cache"}}}
 	}
-	plant := func(e *line.Entry, written time.Time) {
+	plant := func(stamps line.Stamps, written time.Time) {
 		t.Helper()
-		data, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(w.cacheFile(), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		line.WriteCache(in, stamps, entry(), written)
 	}
-	keyed := func(written time.Time) *line.Entry {
-		e := entry()
-		e.Key, e.Written = line.StampsOf(in).Key(in, e, now), written
-		return e
-	}
-	plant(keyed(now.Add(-time.Second)), now.Add(-time.Second))
+	plant(line.StampsOf(in), now.Add(-time.Second))
 	if got := w.line(""); got != "from-the-cache · no data yet" {
 		t.Fatalf("a valid entry was not used: %q", got)
 	}
 	for name, written := range map[string]time.Time{"too old": now.Add(-line.MaxAge - time.Second), "from the future": now.Add(time.Minute)} {
-		plant(keyed(written), written)
+		plant(line.StampsOf(in), written)
 		if got := w.line(""); got != real {
 			t.Errorf("%s: got %q, want %q", name, got, real)
 		}
 	}
-	other := keyed(now)
-	other.Key = "v0|another key"
-	plant(other, now)
+	plant("v0|another key", now)
 	if got := w.line(""); got != real {
 		t.Errorf("another key: got %q, want %q", got, real)
 	}

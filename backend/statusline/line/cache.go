@@ -2,7 +2,6 @@ package line
 
 import (
 	"bytes"
-	"encoding/json"
 	"hash/fnv"
 	"os"
 	"path/filepath"
@@ -38,7 +37,7 @@ import (
 // the same mode (0600 in a 0700 directory).
 
 const (
-	cacheVersion = "2"
+	cacheVersion = "3"
 	// MaxAge is how long an entry is trusted at most.
 	MaxAge = 30 * time.Second
 	// CacheName is the cache's file name in the data directory.
@@ -71,18 +70,18 @@ func Locate(env paths.Env, goos string) (Inputs, error) {
 
 // Entry is what the cache file holds.
 type Entry struct {
-	Key     string    `json:"key"`
-	Written time.Time `json:"written"`
+	Key     string
+	Written time.Time
 	// Style is the configuration's statusline format and colours and its
 	// thresholds (before NO_COLOR and --no-color, which are per run);
 	// BadConfig that the configuration did not load (Style is then the
 	// defaults).
-	Style     Style `json:"style"`
-	BadConfig bool  `json:"bad_config,omitempty"`
+	Style     Style
+	BadConfig bool
 	// ConfigEnv names every environment variable the configuration reads
 	// (config.EnvVars); the key covers their values.
-	ConfigEnv []string `json:"config_env"`
-	Stored    *Stored  `json:"stored"`
+	ConfigEnv []string
+	Stored    *Stored
 }
 
 // Line is the entry's line as of now for the session object Claude Code
@@ -149,14 +148,14 @@ func ReadCache(in Inputs, now time.Time) *Entry {
 	if err != nil {
 		return nil
 	}
-	var e Entry
-	if json.Unmarshal(data, &e) != nil || e.Stored == nil || e.Key != StampsOf(in).Key(in, &e, now) {
+	e, err := decode(data)
+	if err != nil || e.Stored == nil || e.Key != StampsOf(in).Key(in, e, now) {
 		return nil
 	}
 	if age := now.Sub(e.Written); age < 0 || age > MaxAge {
 		return nil
 	}
-	return &e
+	return e
 }
 
 // WriteCache keeps e, read from in whose files had stamps s, keyed as of
@@ -166,10 +165,7 @@ func ReadCache(in Inputs, now time.Time) *Entry {
 // it is not synced, a torn file after a crash only misses.
 func WriteCache(in Inputs, s Stamps, e *Entry, now time.Time) {
 	e.Key, e.Written = s.Key(in, e, now), now
-	data, err := json.Marshal(e)
-	if err != nil {
-		return
-	}
+	data := encode(e)
 	tmp, err := os.CreateTemp(filepath.Dir(in.CacheFile), "."+filepath.Base(in.CacheFile)+".tmp-*") // mode 0600
 	if err != nil {
 		return
