@@ -127,13 +127,24 @@ T=("$OUT/timeit" -stdin "$OUT/session.json")
 	unset AIMONITOR_STATUSLINE_FORMAT
 	"${T[@]}" -n "$COLD_RUNS" -before "rm -rf '$TMPDIR/ccusage-semaphore'" -label "ccusage statusline, cold" "$CC_BIN" statusline --offline --refresh-interval 3600
 	echo "load after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+	# timeit's RSS is ru_maxrss, which counts timeit's own pages until the
+	# child's exec (the floor every small row shows); GNU time forks a small
+	# process, so its figure is the command's own.
+	if [ -x /usr/bin/time ]; then
+		"$BIN" statusline <"$OUT/session.json" >/dev/null # the default format's entry back in the cache
+		for _ in 1 2 3 4 5 6 7 8 9 10 11; do
+			/usr/bin/time -f '%M' "$BIN" statusline <"$OUT/session.json" 2>&1 >/dev/null | tail -1
+		done | sort -n | tail -1 | awk '{printf "aimonitor statusline, peak RSS alone (GNU time, largest of 11): %.1f MB\n", $1 / 1024}'
+	fi
 } | tee "$OUT/result.txt"
 # The issue's targets next to the figures (the launcher's default-format
 # row), and ccusage's cached line from the same rounds.
 awk 'function row(label) { return substr($0, 1, 35) ~ ("^" label " +$") }
 	row("aimonitor statusline") { split(substr($0, 36), a, " ") }
 	row("ccusage statusline, cached") { split(substr($0, 36), c, " ") }
+	/peak RSS alone/ { alone = $NF == "MB" ? $(NF - 1) : "" }
 	END {
-		printf "target: median wall <= 10 ms (aim: ~6 ms): %s ms (%s); peak RSS <= 15 MB: %s MB (%s); ccusage cached in the same rounds: %s ms, %s MB\n",
-			a[1], (a[1] <= 10 ? "met" : "NOT met"), a[5], (a[5] <= 15 ? "met" : "NOT met"), c[1], c[5]
+		rss = alone != "" ? alone : a[5]
+		printf "target: median wall <= 10 ms (aim: ~6 ms): %s ms (%s); peak RSS <= 15 MB: %s MB (%s); ccusage cached in the same rounds: %s ms\n",
+			a[1], (a[1] <= 10 ? "met" : "NOT met"), rss, (rss <= 15 ? "met" : "NOT met"), c[1]
 	}' "$OUT/result.txt" | tee -a "$OUT/result.txt"
