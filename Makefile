@@ -133,14 +133,15 @@ test-e2e: build
 	@AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 AIMONITOR_TEST_BINARY=$(abspath $(BIN)) \
 		go test -count=1 -timeout 15m ./hardening/headless/
 
-# The CLI, daemon, crash and fault tests once more, against the static
-# binaries as real processes through the launcher (AIMONITOR_BIN; see
+# The CLI, daemon, crash and fault tests and the status line under the
+# real Claude Code once more, against the static binaries as real
+# processes through the launcher (AIMONITOR_BIN; see
 # hardening/internal/world), and the static build's own checks (linked
 # statically, runs in an empty root, the launcher's budget and exec).
 # hardening/headless already runs against it in test-e2e.
 test-static: build
 	@AIMONITOR_BIN=$(abspath $(BIN)) AIMONITOR_REQUIRE_KEYRING=1 AIMONITOR_REQUIRE_CLAUDE=1 \
-		go test -count=1 ./cmd/aimonitor/... ./backend/cli/... $$(go list ./hardening/... | grep -v /headless)
+		go test -count=1 ./cmd/aimonitor/... ./backend/cli/... ./backend/statusline/e2etest/ $$(go list ./hardening/... | grep -v /headless)
 
 test: setup vet test-go check test-frontend test-e2e test-static package-test fuzz-short ## every test: vet, go test -race, svelte-check, vitest, end-to-end
 	@echo "make test: all green"

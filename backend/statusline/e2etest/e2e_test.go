@@ -22,6 +22,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/anthropic/sim"
 	"github.com/aimonitor/aimonitor/backend/cli"
 	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
 	"github.com/aimonitor/aimonitor/internal/claudetest"
 	"github.com/aimonitor/aimonitor/internal/testbus"
 )
@@ -154,12 +155,25 @@ type world struct {
 	environ []string
 	sim     *sim.Server
 	tmux    []string // tmux -S <socket>
+	bin     string   // the aimonitor launcher to run; "" for cli.Run in-process
 }
 
 func (w *world) aimonitor(args ...string) string {
 	w.t.Helper()
 	var out, errb bytes.Buffer
-	code := cli.Run(context.Background(), args, cli.Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: w.environ})
+	var code int
+	if w.bin != "" {
+		cmd := exec.Command(w.bin, args...)
+		cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = w.environ, strings.NewReader(""), &out, &errb
+		if err := cmd.Run(); err != nil {
+			code = -1
+			if cmd.ProcessState != nil {
+				code = cmd.ProcessState.ExitCode()
+			}
+		}
+	} else {
+		code = cli.Run(context.Background(), args, cli.Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: w.environ})
+	}
 	if code != 0 {
 		w.t.Fatalf("aimonitor %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
 	}
@@ -255,12 +269,19 @@ func TestStatusLineInTheRealClaudeCode(t *testing.T) {
 		t.Skip("tmux is not installed (make setup installs it)")
 	}
 	bus := testbus.NewKeyring(t)
+	// The command Claude Code runs: this test binary as the CLI, or with
+	// AIMONITOR_BIN (make test-static) the built launcher, which answers
+	// the line from the cache itself and execs aimonitor-core beside it
+	// for the rest.
+	w := &world{t: t, home: t.TempDir(), project: t.TempDir()}
 	self, err := os.Executable()
+	if bin := os.Getenv("AIMONITOR_BIN"); bin != "" {
+		self, err = filepath.Abs(bin)
+		w.bin = self
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	w := &world{t: t, home: t.TempDir(), project: t.TempDir()}
 	w.sim = sim.New(clock.Real{})
 	mux := http.NewServeMux()
 	msgs := &messages{}
@@ -331,6 +352,10 @@ func TestStatusLineInTheRealClaudeCode(t *testing.T) {
 
 	// The line names the account Claude Code uses and its windows.
 	w.waitPane("work · 5h ", 60*time.Second)
+	// Core wrote the cache the launcher answers the next refreshes from.
+	if _, err := os.Stat(filepath.Join(w.home, ".local", "share", "aimonitor", line.CacheName)); err != nil {
+		t.Errorf("no status line cache: %v", err)
+	}
 	w.ask("Say hello")
 	first := msgs.answerTo(w, "Say hello", 60*time.Second)
 	w.waitPane("work · 5h ", 10*time.Second)
