@@ -131,7 +131,7 @@ func walkProject(dir, project string) []fileInfo {
 }
 
 func walkDir(dir, project string, out *[]fileInfo) {
-	f, err := os.Open(dir)
+	f, err := openDir(dir)
 	if err != nil {
 		return
 	}
@@ -235,27 +235,28 @@ type reader struct {
 	recent  recent
 }
 
-const readChunk = 1 << 20
+// readChunk is the read size and a reader's buffer; a variable for tests.
+var readChunk = 1 << 20
 
 func (r *reader) read(path string, job readJob) (readResult, []fileEntry) {
 	res := readResult{from: job.from}
 	r.found = r.found[:0]
-	f, err := os.Open(path)
+	f, err := openTranscript(path)
 	if err != nil {
 		res.err = err
 		return res, nil
 	}
-	defer f.Close()
+	defer f.close()
+	// res.tail is the hash of the bytes before res.consumed (at first
+	// res.from) while tailKnown.
+	res.tail = tailHash(nil)
+	tailKnown := true
 	if job.from > 0 {
-		n := min(int64(tailLen), job.from)
-		tail := make([]byte, n)
-		if _, err := f.ReadAt(tail, job.from-n); err != nil || tailHash(tail) != job.wantTail {
+		if tail, err := hashBefore(f, job.from); err != nil || tail != job.wantTail {
 			res.from = 0
+		} else {
+			res.tail = tail
 		}
-	}
-	if _, err := f.Seek(res.from, io.SeekStart); err != nil {
-		res.err = err
-		return res, nil
 	}
 	if r.buf == nil {
 		r.buf = make([]byte, readChunk)
@@ -277,7 +278,12 @@ func (r *reader) read(path string, job readJob) (readResult, []fileEntry) {
 				r.buf = nb
 			}
 		}
-		n, err := f.Read(r.buf[filled:])
+		want := len(r.buf) - filled
+		n, err := f.readAt(r.buf[filled:], base+int64(filled))
+		if err != nil {
+			res.err = err
+			return res, nil
+		}
 		filled += n
 		if n > 0 {
 			data := r.buf[:filled]
@@ -294,33 +300,45 @@ func (r *reader) read(path string, job readJob) (readResult, []fileEntry) {
 					r.lines(&res, data[start:end+1], base+int64(start))
 				}
 				res.consumed = base + int64(end+1)
+				// The bytes before the new offset are still here (unless
+				// this chunk holds fewer of them and the file goes on
+				// before it): hash them now instead of reading them again.
+				if tailKnown = end+1 >= tailLen || base == 0; tailKnown {
+					res.tail = tailHash(data[max(0, end+1-tailLen) : end+1])
+				}
 				filled = copy(r.buf, data[end+1:])
 				base += int64(end + 1)
 			}
 		}
-		if err == io.EOF {
+		if n < want {
+			// A short read is the end of the file. A file still being
+			// written may have grown meanwhile; the next scan reads on
+			// from res.consumed.
 			break
-		}
-		if err != nil {
-			res.err = err
-			return res, nil
 		}
 	}
 	res.eof = base + int64(filled)
-	res.tail, res.err = hashBefore(f, res.consumed)
-	if len(r.buf) > 4*readChunk {
+	if !tailKnown {
+		res.tail, res.err = hashBefore(f, res.consumed)
+	}
+	if len(r.buf) > 4<<20 {
 		r.buf = nil // do not keep a buffer grown for one long line
 	}
 	return res, r.found
 }
 
 // hashBefore hashes the tailLen bytes before off.
-func hashBefore(f *os.File, off int64) (int64, error) {
-	b := make([]byte, min(int64(tailLen), off))
-	if _, err := f.ReadAt(b, off-int64(len(b))); err != nil && len(b) > 0 {
+func hashBefore(f transcriptFile, off int64) (int64, error) {
+	var b [tailLen]byte
+	n := int(min(int64(tailLen), off))
+	got, err := f.readAt(b[:n], off-int64(n))
+	if err == nil && got < n {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return 0, err
 	}
-	return tailHash(b), nil
+	return tailHash(b[:n]), nil
 }
 
 // lines parses the complete lines in data (which ends with '\n'); off is the
