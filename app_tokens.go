@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/tokens"
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 	"github.com/aimonitor/aimonitor/backend/view"
 )
 
@@ -21,7 +23,11 @@ func (a *App) runTokens(ctx context.Context) {
 		return
 	}
 	ledger := tokens.New(db, tokens.Options{Roots: tokens.DefaultRoots(a.svc.Environ()), Log: a.svc.Log,
-		BeforeRead: scanGate(a.svc.Environ())})
+		BeforeRead: scanGate(a.svc.Environ()),
+		// The launcher answers `aimonitor tokens` from this snapshot while
+		// no transcript changes.
+		Snapshot: &tokens.SnapshotOptions{Path: filepath.Join(a.svc.Paths.DataDir, warm.SnapshotName),
+			ConfigStamp: a.svc.VerifiedConfigStamp}})
 	a.mu.Lock()
 	a.ledger = ledger
 	a.mu.Unlock()

@@ -14,6 +14,10 @@ var (
 	Version = "dev"
 	// ReleasesRepo is the GitHub owner/name whose releases the update check reads.
 	ReleasesRepo = "aimonitor/aimonitor"
+	// Stamp tells apart two builds of the same commit with local changes:
+	// make sets it (-X …/buildinfo.Stamp=…) when the work tree is not clean,
+	// the same for every binary of one make run. See warm.BuildID.
+	Stamp = ""
 )
 
 // Line is what `aimonitor version` and `aimonitor --version` print, without

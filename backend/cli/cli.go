@@ -97,6 +97,9 @@ type app struct {
 
 	// args are the command line as given, for the widget (launch.go).
 	args []string
+	// tokensBuild replaces warm.BuildID in the token ledger's snapshot
+	// (tests: a test binary has no build identity).
+	tokensBuild string
 	// Tests substitute these (nil means os.Executable, syscall.Exec).
 	executable     func() (string, error)
 	replaceProcess func(path string, argv, env []string) error

@@ -2,15 +2,13 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"strconv"
-	"strings"
-	"text/tabwriter"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aimonitor/aimonitor/backend/tokens"
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
 // tokensCommand brings the token ledger up to date from Claude Code's
@@ -59,7 +57,9 @@ Only what changed since the last run is read.`,
 			if err != nil {
 				return err
 			}
-			ledger := tokens.New(db, tokens.Options{Roots: tokens.DefaultRoots(s.Environ()), Log: s.Log})
+			ledger := tokens.New(db, tokens.Options{Roots: tokens.DefaultRoots(s.Environ()), Log: s.Log,
+				Snapshot: &tokens.SnapshotOptions{Path: filepath.Join(s.Paths.DataDir, warm.SnapshotName),
+					Build: a.tokensBuild, ConfigStamp: s.VerifiedConfigStamp}})
 			if !noScan {
 				if _, err := ledger.Scan(cmd.Context(), nil); err != nil {
 					return err
@@ -73,13 +73,13 @@ Only what changed since the last run is read.`,
 				if err != nil {
 					return err
 				}
-				return a.writeJSON(raw)
+				return warm.WriteJSON(a.deps.Stdout, raw)
 			}
 			rep, err := ledger.Report(cmd.Context(), q)
 			if err != nil {
 				return err
 			}
-			return printTokens(a.deps.Stdout, rep)
+			return warm.PrintTable(a.deps.Stdout, &rep)
 		},
 	}
 	f := cmd.Flags()
@@ -92,18 +92,7 @@ Only what changed since the last run is read.`,
 	return cmd
 }
 
-// normDate accepts YYYY-MM-DD or YYYYMMDD.
-func normDate(flag, v string) (string, error) {
-	if v == "" {
-		return "", nil
-	}
-	for _, layout := range []string{"2006-01-02", "20060102"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.Format("2006-01-02"), nil
-		}
-	}
-	return "", fmt.Errorf("--%s: %q is not a date like 2025-06-01", flag, v)
-}
+func normDate(flag, v string) (string, error) { return warm.NormDate(flag, v) }
 
 func location(tz string) (*time.Location, error) {
 	loc, err := tokens.Location(tz)
@@ -111,53 +100,4 @@ func location(tz string) (*time.Location, error) {
 		return nil, fmt.Errorf("--tz: %w", err)
 	}
 	return loc, nil
-}
-
-func printTokens(w io.Writer, rep tokens.Report) error {
-	tw := newTable(w, tabwriter.AlignRight)
-	head := map[string]string{tokens.ByDay: "Date", tokens.ByModel: "Model", tokens.ByProject: "Project", tokens.ByAccount: "Account"}[rep.By]
-	fmt.Fprintf(tw, "%s\tInput\tOutput\tCache write\tCache read\tTotal\tCost (USD)\t\n", head)
-	line := func(key string, t tokens.Totals) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", key, num(t.InputTokens), num(t.OutputTokens),
-			num(t.CacheCreationTokens), num(t.CacheReadTokens), num(t.TotalTokens()), cost(t))
-	}
-	for _, r := range rep.Rows {
-		line(r.Date+r.Model+r.Project+r.Account, r.Totals)
-	}
-	line("Total", rep.Totals)
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(rep.Totals.UnpricedModels) > 0 {
-		fmt.Fprintf(w, "\n* Part of this cost is missing: no rate is known for %s (their tokens are counted, their cost is not).\n", strings.Join(rep.Totals.UnpricedModels, ", "))
-	}
-	zone := rep.TimeZone
-	if zone == "Local" {
-		zone = "local time"
-	}
-	_, err := fmt.Fprintf(w, "\nCosts are API-rate estimates (prices of %s); days are in %s.\n", rep.PricingDate, zone)
-	return err
-}
-
-func num(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-func cost(t tokens.Totals) string {
-	if t.CostUSD == nil {
-		return "unpriced"
-	}
-	s := fmt.Sprintf("$%.2f", *t.CostUSD)
-	if len(t.UnpricedModels) > 0 {
-		s += "*"
-	}
-	return s
 }

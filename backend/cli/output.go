@@ -23,6 +23,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/accounts"
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/service"
+	"github.com/aimonitor/aimonitor/backend/textout"
 )
 
 // The helpers every command shares: results go to stdout (printf,
@@ -48,16 +49,7 @@ func (a *app) printJSON(v any) error {
 }
 
 // writeJSON indents compact JSON and prints it with a final newline.
-func (a *app) writeJSON(compact []byte) error {
-	var out bytes.Buffer
-	out.Grow(2*len(compact) + 1) // indentation roughly doubles it; grown once, not step by step
-	if err := json.Indent(&out, compact, "", "  "); err != nil {
-		return err
-	}
-	out.WriteByte('\n')
-	_, err := a.deps.Stdout.Write(out.Bytes())
-	return err
-}
+func (a *app) writeJSON(compact []byte) error { return textout.WriteJSON(a.deps.Stdout, compact) }
 
 // zeroTime is how encoding/json writes time.Time{}.
 const zeroTime = "0001-01-01T00:00:00Z"
@@ -317,30 +309,7 @@ func refOf(acc *accounts.Account) AccountRef {
 
 // newTable is the tabwriter every table uses, writing to w; its lines lose
 // the blanks an empty last column would leave.
-func newTable(w io.Writer, flags uint) *tabwriter.Writer {
-	return tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 2, ' ', flags)
-}
-
-// trimWriter drops the spaces that end a line.
-type trimWriter struct {
-	w       io.Writer
-	pending []byte
-}
-
-func (t *trimWriter) Write(p []byte) (int, error) {
-	t.pending = append(t.pending, p...)
-	for {
-		i := bytes.IndexByte(t.pending, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		line := bytes.TrimRight(t.pending[:i], " ")
-		if _, err := t.w.Write(append(line, '\n')); err != nil {
-			return 0, err
-		}
-		t.pending = t.pending[i+1:]
-	}
-}
+func newTable(w io.Writer, flags uint) *tabwriter.Writer { return textout.NewTable(w, flags) }
 
 // plural is "1 account", "2 accounts".
 func plural(n int, one, many string) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/programs"
 	"github.com/aimonitor/aimonitor/backend/store"
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
 // Options configure New. Zero values mean "this process's own".
@@ -116,6 +117,26 @@ func (s *Service) ConfigProblems() []config.Problem {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.problems
+}
+
+// VerifiedConfigStamp is the warm.FileStamp of the configuration file
+// when the file loads without errors and without the environment's
+// overrides ("" when it does not, or changed while it was read). The token
+// ledger records it in its snapshot: the launcher answers `aimonitor
+// tokens` from the snapshot only while the file has that stamp, since the
+// command line would refuse to run with a file that does not load.
+func (s *Service) VerifiedConfigStamp() string {
+	before := warm.FileStamp(s.Paths.ConfigFile)
+	if before == "?" {
+		return ""
+	}
+	if _, err := config.Load(s.Paths.ConfigFile, nil); err != nil {
+		return ""
+	}
+	if warm.FileStamp(s.Paths.ConfigFile) != before {
+		return ""
+	}
+	return before
 }
 
 // Environ is the environment this service was built from.

@@ -11,6 +11,7 @@ import (
 	"zombiezen.com/go/sqlite"
 
 	"github.com/aimonitor/aimonitor/backend/store"
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
 // Benchmarks (go test -bench . ./backend/tokens). The end-to-end comparison
@@ -119,7 +120,11 @@ func BenchmarkReportByDay(b *testing.B) {
 	b.Run("computed", func(b *testing.B) {
 		for b.Loop() {
 			err := l.db.Read(ctx, func(conn *sqlite.Conn) error {
-				return compute(conn, &Report{}, ByDay, -1<<62, 1<<62, time.UTC)
+				p, err := warm.PlanOf(Query{Location: time.UTC})
+				if err != nil {
+					return err
+				}
+				return compute(conn, p.NewReport(Query{}), p)
 			})
 			if err != nil {
 				b.Fatal(err)

@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"sort"
 	"strconv"
 	"time"
 
 	"zombiezen.com/go/sqlite"
+
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
 // Reports are cached in token_report_cache under a key that holds
@@ -64,8 +65,9 @@ func midnights(conn *sqlite.Conn, h hashWriter, from, to int64, loc *time.Locati
 	end := func(query string) (int64, bool, error) {
 		stmt := conn.Prep(query)
 		defer stmt.Reset()
-		stmt.BindInt64(1, bucketFloor(from))
-		stmt.BindInt64(2, bucketCeil(to))
+		first, end := warm.BucketRange(from, to)
+		stmt.BindInt64(1, first)
+		stmt.BindInt64(2, end)
 		row, err := stmt.Step()
 		if err != nil || !row {
 			return 0, false, err
@@ -103,25 +105,6 @@ func switchFingerprint(conn *sqlite.Conn, h hashWriter) error {
 		}
 		fmt.Fprintf(h, "%d,%d,%q,%d;", stmt.ColumnInt64(0), stmt.ColumnInt64(1), stmt.ColumnText(2), stmt.ColumnInt64(3))
 	}
-}
-
-// pricingFingerprint identifies the pricing table compiled in.
-func pricingFingerprint() string {
-	keys := make([]string, 0, len(pricing))
-	for k := range pricing {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	h := fnv.New64a()
-	for _, k := range keys {
-		p := pricing[k]
-		fmt.Fprintf(h, "%s=%v/%d", k, p.Base, p.Threshold)
-		if p.Above != nil {
-			fmt.Fprintf(h, "/%v", *p.Above)
-		}
-		h.Write([]byte{';'})
-	}
-	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 func cached(conn *sqlite.Conn, key string, gen int64) ([]byte, error) {

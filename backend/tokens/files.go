@@ -3,56 +3,18 @@ package tokens
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"hash/fnv"
 	"io"
-	"io/fs"
 	"math/bits"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
-// DefaultRoots lists the transcript directories for an environment: every
-// <dir>/projects for dir in ~/.claude, ~/.config/claude and each entry of
-// CLAUDE_CONFIG_DIR (comma-separated, as ccusage allows). Missing
-// directories are kept: they are skipped while absent and read once created.
-func DefaultRoots(environ []string) []string {
-	get := func(key string) string {
-		for i := len(environ) - 1; i >= 0; i-- {
-			if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-				return v
-			}
-		}
-		return ""
-	}
-	var dirs []string
-	if home := get("HOME"); home != "" {
-		dirs = append(dirs, filepath.Join(home, ".claude"), filepath.Join(home, ".config", "claude"))
-	}
-	for _, d := range strings.Split(get("CLAUDE_CONFIG_DIR"), ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			dirs = append(dirs, d)
-		}
-	}
-	var roots []string
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		r := filepath.Join(d, "projects")
-		if abs, err := filepath.Abs(r); err == nil {
-			r = abs
-		}
-		if !seen[r] {
-			seen[r] = true
-			roots = append(roots, r)
-		}
-	}
-	return roots
-}
+// DefaultRoots lists the transcript directories for an environment
+// (warm.DefaultRoots: discovery is shared with the launcher's warm path).
+func DefaultRoots(environ []string) []string { return warm.DefaultRoots(environ) }
 
 // fileInfo is a transcript found on disk.
 type fileInfo struct {
@@ -63,111 +25,18 @@ type fileInfo struct {
 	inode   uint64
 }
 
-// listFiles finds every *.jsonl under the roots. Roots that do not exist are
-// skipped; the same file reached through two roots is listed once. Project
-// directories are walked in parallel: stat-ing every file is most of what a
-// scan with nothing new to read costs.
-func listFiles(roots []string) ([]fileInfo, error) {
-	var out []fileInfo
-	seen := map[string]bool{}
-	for _, root := range roots {
-		real, err := filepath.EvalSymlinks(root)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading transcripts in %s: %w", root, err)
-		}
-		top, err := os.ReadDir(real)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading transcripts in %s: %w", root, err)
-		}
-		found := make([][]fileInfo, len(top))
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := 0; w < min(listWorkers, len(top)); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= len(top) {
-						return
-					}
-					e := top[i]
-					if e.IsDir() {
-						found[i] = walkProject(filepath.Join(real, e.Name()), e.Name())
-					} else if fi, ok := statTranscript(filepath.Join(real, e.Name()), ""); ok {
-						found[i] = []fileInfo{fi}
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		for _, fs := range found {
-			for _, f := range fs {
-				if !seen[f.path] {
-					seen[f.path] = true
-					out = append(out, f)
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
-const listWorkers = 4
-
-// walkProject lists the transcripts under one project directory. Entries
-// that vanish or cannot be read while it walks are skipped, and symbolic
-// links are not followed (as filepath.WalkDir does).
-func walkProject(dir, project string) []fileInfo {
-	var out []fileInfo
-	walkDir(dir, project, &out)
-	return out
-}
-
-func walkDir(dir, project string, out *[]fileInfo) {
-	f, err := openDir(dir)
+// listFiles finds every *.jsonl under the roots (warm.List) and returns the
+// listing with its files in the form a scan reads them.
+func listFiles(roots []string) (*warm.Tree, []fileInfo, error) {
+	t, err := warm.List(roots)
 	if err != nil {
-		return
+		return nil, nil, err
 	}
-	entries, _ := f.ReadDir(-1)
-	var subdirs []string
-	for _, e := range entries {
-		name := e.Name()
-		switch {
-		case e.IsDir():
-			subdirs = append(subdirs, name)
-		case e.Type().IsRegular() && strings.HasSuffix(name, ".jsonl"):
-			// Stat by name in the open directory: no walk of the whole
-			// path per file (a warm run's time goes to stat-ing).
-			if fi, ok := statIn(f, dir, name); ok {
-				fi.project = project
-				*out = append(*out, fi)
-			}
-		}
+	out := make([]fileInfo, len(t.Files))
+	for i, f := range t.Files {
+		out[i] = fileInfo{path: t.Path(i), project: t.Dirs[f.Dir].Project, size: f.Size, mtimeNS: f.MtimeNS, inode: f.Inode}
 	}
-	f.Close()
-	for _, name := range subdirs {
-		walkDir(filepath.Join(dir, name), project, out)
-	}
-}
-
-// statTranscript stats a transcript at the top of a root (outside any
-// project directory).
-func statTranscript(path, project string) (fileInfo, bool) {
-	if !strings.HasSuffix(path, ".jsonl") {
-		return fileInfo{}, false
-	}
-	info, err := os.Lstat(path)
-	if err != nil || !info.Mode().IsRegular() {
-		return fileInfo{}, false
-	}
-	return fileInfo{path: path, project: project, size: info.Size(), mtimeNS: info.ModTime().UnixNano(), inode: inodeOf(info)}, true
+	return t, out, nil
 }
 
 // DecodeProjectDir turns Claude Code's directory name for a working

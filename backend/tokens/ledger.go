@@ -13,6 +13,7 @@ import (
 	"zombiezen.com/go/sqlite"
 
 	"github.com/aimonitor/aimonitor/backend/store"
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
 // Options configure a Ledger.
@@ -30,6 +31,9 @@ type Options struct {
 	// each file and returns when the worker may go on: a test's way to keep
 	// a scan in progress (the widget's end-to-end test, in its sandbox).
 	BeforeRead func(ctx context.Context)
+	// Snapshot, if not nil, has each scan write the snapshot the
+	// launcher's warm path answers from (snapshot.go).
+	Snapshot *SnapshotOptions
 }
 
 // Ledger is the token accounting over one database.
@@ -40,7 +44,8 @@ type Ledger struct {
 	workers    int
 	batchBytes int64
 	beforeRead func(ctx context.Context)
-	pricingFP  string     // identifies the pricing table in report cache keys
+	snapshot   *SnapshotOptions
+	pricingFP  string     // identifies the pricing table and the build (its renderer) in report cache keys
 	scanMu     sync.Mutex // one scan at a time in this process
 }
 
@@ -56,7 +61,8 @@ func New(db *store.Store, opts Options) *Ledger {
 		opts.BatchBytes = 256 << 20
 	}
 	return &Ledger{db: db, roots: append([]string(nil), opts.Roots...), log: opts.Log,
-		workers: opts.Workers, batchBytes: opts.BatchBytes, beforeRead: opts.BeforeRead, pricingFP: pricingFingerprint()}
+		workers: opts.Workers, batchBytes: opts.BatchBytes, beforeRead: opts.BeforeRead, snapshot: opts.Snapshot.withDefaults(),
+		pricingFP: warm.PricingFingerprint() + "|" + warm.BuildID()}
 }
 
 // Roots are the directories the ledger reads.
@@ -113,12 +119,21 @@ type fileState struct {
 func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats, error) {
 	l.scanMu.Lock()
 	defer l.scanMu.Unlock()
+	var tree *warm.Tree
+	st, err := l.scan(ctx, onProgress, &tree)
+	l.afterScan(ctx, tree, st, err) // snapshot.go
+	return st, err
+}
+
+// scan is Scan under scanMu; *listed is set to the tree it listed.
+func (l *Ledger) scan(ctx context.Context, onProgress func(Progress), listed **warm.Tree) (ScanStats, error) {
 	start := time.Now()
 	var st ScanStats
-	files, err := listFiles(l.roots)
+	tree, files, err := listFiles(l.roots)
 	if err != nil {
 		return st, err
 	}
+	*listed = tree
 	st.Files = len(files)
 	known, err := l.fileStates(ctx)
 	if err != nil {
@@ -396,7 +411,7 @@ func (l *Ledger) fileStates(ctx context.Context) (map[string]fileState, error) {
 func ParseOnly(ctx context.Context, roots []string, workers int) (ScanStats, error) {
 	start := time.Now()
 	var st ScanStats
-	files, err := listFiles(roots)
+	_, files, err := listFiles(roots)
 	if err != nil {
 		return st, err
 	}

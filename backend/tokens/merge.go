@@ -11,6 +11,7 @@ import (
 	"zombiezen.com/go/sqlite"
 
 	"github.com/aimonitor/aimonitor/backend/store"
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
 // A response is identified by its dedupe key. Claude Code writes the same
@@ -80,16 +81,10 @@ func better(c, e *fact) bool {
 	return c.ts < e.ts
 }
 
-const bucketMS = 15 * 60 * 1000
+const bucketMS = warm.BucketMS
 
-// bucketOf is the quarter hour holding ts (floor division: ts may precede 1970).
-func bucketOf(ts int64) int64 {
-	b := ts / bucketMS
-	if ts%bucketMS < 0 {
-		b--
-	}
-	return b
-}
+// bucketOf is the quarter hour holding ts (warm.BucketOf).
+func bucketOf(ts int64) int64 { return warm.BucketOf(ts) }
 
 type aggKey struct {
 	bucket, modelID, projectID int64

@@ -28,5 +28,3 @@ func (f transcriptFile) readAt(b []byte, off int64) (int, error) {
 }
 
 func (f transcriptFile) close() { f.f.Close() }
-
-func openDir(path string) (*os.File, error) { return os.Open(path) }

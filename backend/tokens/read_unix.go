@@ -4,7 +4,6 @@ package tokens
 
 import (
 	"io/fs"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,19 +44,3 @@ func (f transcriptFile) readAt(b []byte, off int64) (int, error) {
 }
 
 func (f transcriptFile) close() { unix.Close(f.fd) }
-
-// openDir opens a directory for listing. os.NewFile on a descriptor opened
-// blocking does not try the poller: one system call where os.Open makes
-// five.
-func openDir(path string) (*os.File, error) {
-	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-		}
-		return os.NewFile(uintptr(fd), path), nil
-	}
-}

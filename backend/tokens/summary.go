@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"zombiezen.com/go/sqlite"
+
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
 // BlockLength is the length of Claude's usage window: a block starts at the
@@ -50,11 +52,11 @@ func (l *Ledger) Summary(ctx context.Context, now time.Time) (Summary, error) {
 			return err
 		}
 		sum := func(from, to time.Time) (Totals, error) {
-			a := acc{}
-			err := scanUsage(conn, from.UnixMilli(), to.UnixMilli(), func(r *aggRow) {
-				a.add(dm.model(r.modelID), r.class, &r.sums)
+			a := warm.Acc{}
+			err := scanUsage(conn, from.UnixMilli(), to.UnixMilli(), func(r *warm.UsageRow) {
+				a.Add(dm.Model(r.Model), r.Class, &r.Sums)
 			})
-			return a.totals(), err
+			return a.Totals(), err
 		}
 		if s.Today, err = sum(today, time.Date(y, m, d+1, 0, 0, 0, 0, loc)); err != nil {
 			return err
@@ -115,15 +117,15 @@ func DayTotals(conn *sqlite.Conn, now time.Time) (Totals, error) {
 	y, m, d := now.Date()
 	from := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
 	to := time.Date(y, m, d+1, 0, 0, 0, 0, now.Location())
-	a := acc{}
+	a := warm.Acc{}
 	var ids []int64
-	var rows []aggRow
-	err := scanUsage(conn, from.UnixMilli(), to.UnixMilli(), func(r *aggRow) {
+	var rows []warm.UsageRow
+	err := scanUsage(conn, from.UnixMilli(), to.UnixMilli(), func(r *warm.UsageRow) {
 		rows = append(rows, *r)
-		ids = append(ids, r.modelID)
+		ids = append(ids, r.Model)
 	})
 	if err != nil || len(rows) == 0 {
-		return a.totals(), err
+		return a.Totals(), err
 	}
 	names := map[int64]string{}
 	stmt := conn.Prep(`SELECT name FROM token_models WHERE id = ?`)
@@ -145,7 +147,7 @@ func DayTotals(conn *sqlite.Conn, now time.Time) (Totals, error) {
 		}
 	}
 	for i := range rows {
-		a.add(names[rows[i].modelID], rows[i].class, &rows[i].sums)
+		a.Add(names[rows[i].Model], rows[i].Class, &rows[i].Sums)
 	}
-	return a.totals(), nil
+	return a.Totals(), nil
 }

@@ -1,0 +1,461 @@
+package warm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The snapshot. After each scan, the ledger writes beside its database what
+// `aimonitor tokens` needs to answer without it: the transcript tree as the
+// scan listed it (every root, directory and transcript with its size,
+// modification time and inode), the ledger's aggregate rows (quarter hour,
+// model, project, prompt class: counts and recorded costs) with the model
+// and project names, and what the answer also depends on: the build that
+// wrote it, the database file it summarises and the configuration file
+// that was checked to load. The launcher lists the tree again; when
+// everything is the same, it renders the report from the snapshot with the
+// code the ledger renders with, and the database is never opened.
+//
+// It holds paths, sizes, counts and costs: no token, no transcript text, no
+// account. The file is 0600 in the data directory (0700), written to a
+// temporary file and renamed over the old one, so a reader sees the old or
+// the new one whole; a checksum over the body turns a file cut short or
+// damaged (a crash before the data reached the disk) into "no snapshot".
+
+// SnapshotName is the snapshot's file name in the data directory.
+const SnapshotName = "tokens.snapshot"
+
+// snapshotMagic starts the file; snapshotVersion is its format.
+const (
+	snapshotMagic   = "aimonitor tokens snapshot\n"
+	snapshotVersion = 1
+)
+
+// maxSnapshot bounds what a reader accepts (a history of years is a few MB).
+const maxSnapshot = 256 << 20
+
+// Snapshot is the ledger's state after a scan.
+type Snapshot struct {
+	Build      string // BuildID of the binary that wrote it
+	Ledger     string // FileStamp-like identity of the database file (device and inode)
+	Config     string // FileStamp of the configuration file that was checked to load, "" if none was
+	Generation int64  // the ledger's generation (the writer's check that it is current)
+	Tree       *Tree
+	Dims       Dims
+	// Rows are the aggregate rows in the ledger's primary key order
+	// (bucket, model, project, class), the order reports add them in.
+	Rows []UsageRow
+	rows rowData // encoded rows of a snapshot read back (see EachRow)
+}
+
+// rowData is the encoded rows of a snapshot read back, decoded on demand:
+// a report reads each once, so they are never all held as structs.
+type rowData struct {
+	n    int
+	data []byte
+}
+
+// Encode writes s in the snapshot format.
+func (s *Snapshot) Encode() []byte {
+	var b []byte
+	str := func(v string) {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	num := func(v int64) { b = binary.AppendVarint(b, v) }
+	unum := func(v uint64) { b = binary.AppendUvarint(b, v) }
+	str(s.Build)
+	str(s.Ledger)
+	str(s.Config)
+	num(s.Generation)
+	t := s.Tree
+	if t == nil {
+		t = &Tree{}
+	}
+	unum(uint64(len(t.Roots)))
+	for _, r := range t.Roots {
+		str(r.Path)
+		str(r.Real)
+	}
+	unum(uint64(len(t.Dirs)))
+	prev := ""
+	for _, d := range t.Dirs {
+		// Paths share long prefixes with the previous one.
+		p := commonPrefix(prev, d.Path)
+		unum(uint64(p))
+		str(d.Path[p:])
+		str(d.Project)
+		flags := uint64(0)
+		if d.Unreadable {
+			flags = 1
+		}
+		unum(flags)
+		prev = d.Path
+	}
+	unum(uint64(len(t.Files)))
+	for _, f := range t.Files {
+		unum(uint64(f.Dir))
+		str(f.Name)
+		num(f.Size)
+		num(f.MtimeNS)
+		unum(f.Inode)
+	}
+	for _, m := range []map[int64]string{s.Dims.Models, s.Dims.Projects} {
+		ids := make([]int64, 0, len(m))
+		for id := range m {
+			ids = append(ids, id)
+		}
+		sortInt64s(ids)
+		unum(uint64(len(ids)))
+		for _, id := range ids {
+			num(id)
+			str(m[id])
+		}
+	}
+	unum(uint64(len(s.Rows)))
+	var last int64
+	for i := range s.Rows {
+		r := &s.Rows[i]
+		num(r.Bucket - last)
+		last = r.Bucket
+		num(r.Model)
+		num(r.Project)
+		class := uint64(r.Class) << 1
+		if r.Sums.Cost != 0 {
+			class |= 1
+		}
+		unum(class)
+		num(r.Sums.Messages)
+		u := r.Sums.Usage
+		num(u.Input)
+		num(u.Output)
+		num(u.CacheCreation)
+		num(u.CacheCreate1h)
+		num(u.CacheRead)
+		if r.Sums.Cost != 0 {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Sums.Cost))
+		}
+	}
+	out := make([]byte, 0, len(snapshotMagic)+16+len(b))
+	out = append(out, snapshotMagic...)
+	out = binary.AppendUvarint(out, snapshotVersion)
+	out = binary.AppendUvarint(out, uint64(len(b)))
+	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(b))
+	return append(out, b...)
+}
+
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+func sortInt64s(s []int64) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// ErrBadSnapshot is wrapped by every error about a snapshot's content.
+var ErrBadSnapshot = errors.New("not a usable token snapshot")
+
+// decoder reads the body; the first error sticks and every later read
+// returns zero values.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrBadSnapshot, what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) unum() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad number")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) num() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad number")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length that must fit in what is left, each item taking at
+// least min bytes.
+func (d *decoder) count(min int) int {
+	v := d.unum()
+	if v > uint64(len(d.b)/min) {
+		d.fail("count beyond the end")
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) str() string {
+	n := d.unum()
+	if n > uint64(len(d.b)) {
+		d.fail("string beyond the end")
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+// ParseSnapshot reads a snapshot written by Encode. Anything else (another
+// format version, a file cut short, a damaged byte) is an error wrapping
+// ErrBadSnapshot. The rows are checked and counted here, and decoded again
+// by EachRow.
+func ParseSnapshot(data []byte) (*Snapshot, error) {
+	rest, ok := strings.CutPrefix(string(data[:min(len(data), len(snapshotMagic))]), snapshotMagic)
+	if !ok || rest != "" {
+		return nil, fmt.Errorf("%w: no snapshot header", ErrBadSnapshot)
+	}
+	d := &decoder{b: data[len(snapshotMagic):]}
+	if v := d.unum(); d.err == nil && v != snapshotVersion {
+		return nil, fmt.Errorf("%w: format version %d", ErrBadSnapshot, v)
+	}
+	n := d.unum()
+	if d.err != nil || len(d.b) < 4 || n != uint64(len(d.b)-4) {
+		return nil, fmt.Errorf("%w: cut short or too long", ErrBadSnapshot)
+	}
+	sum := binary.LittleEndian.Uint32(d.b)
+	if crc32.ChecksumIEEE(d.b[4:]) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrBadSnapshot)
+	}
+	return parseBody(d.b[4:])
+}
+
+// parseBody reads the body of a snapshot (after its header and checksum).
+func parseBody(body []byte) (*Snapshot, error) {
+	d := &decoder{b: body}
+	s := &Snapshot{Tree: &Tree{}}
+	s.Build = d.str()
+	s.Ledger = d.str()
+	s.Config = d.str()
+	s.Generation = d.num()
+	t := s.Tree
+	t.Roots = make([]Root, d.count(2))
+	for i := range t.Roots {
+		t.Roots[i] = Root{Path: d.str(), Real: d.str()}
+	}
+	t.Dirs = make([]Dir, d.count(4))
+	prev := ""
+	for i := range t.Dirs {
+		p := d.unum()
+		if p > uint64(len(prev)) {
+			d.fail("bad directory prefix")
+			break
+		}
+		path := prev[:p] + d.str()
+		t.Dirs[i] = Dir{Path: path, Project: d.str(), Unreadable: d.unum() == 1}
+		prev = path
+	}
+	t.Files = make([]File, d.count(5))
+	for i := range t.Files {
+		dir := d.unum()
+		if dir >= uint64(len(t.Dirs)) {
+			d.fail("file in an unknown directory")
+			break
+		}
+		t.Files[i] = File{Dir: int(dir), Name: d.str(), Size: d.num(), MtimeNS: d.num(), Inode: d.unum()}
+	}
+	for _, m := range []*map[int64]string{&s.Dims.Models, &s.Dims.Projects} {
+		n := d.count(2)
+		*m = make(map[int64]string, n)
+		for range n {
+			id := d.num()
+			(*m)[id] = d.str()
+		}
+	}
+	s.rows.n = d.count(10)
+	s.rows.data = d.b
+	if d.err != nil {
+		return nil, d.err
+	}
+	// Check the rows once, so that EachRow cannot fail half way.
+	rd := rowDecoder{decoder: decoder{b: s.rows.data}}
+	for range s.rows.n {
+		rd.next()
+	}
+	if rd.err != nil {
+		return nil, rd.err
+	}
+	if len(rd.b) != 0 {
+		return nil, fmt.Errorf("%w: bytes after the last row", ErrBadSnapshot)
+	}
+	return s, nil
+}
+
+// rowDecoder decodes the rows one at a time.
+type rowDecoder struct {
+	decoder
+	r UsageRow
+}
+
+func (rd *rowDecoder) next() *UsageRow {
+	r := &rd.r
+	r.Bucket += rd.num()
+	r.Model = rd.num()
+	r.Project = rd.num()
+	class := rd.unum()
+	r.Class = int(class >> 1)
+	r.Sums.Messages = rd.num()
+	r.Sums.Usage = Usage{Input: rd.num(), Output: rd.num(), CacheCreation: rd.num(), CacheCreate1h: rd.num(), CacheRead: rd.num()}
+	r.Sums.Cost = 0
+	if class&1 != 0 {
+		if len(rd.b) < 8 {
+			rd.fail("row cut short")
+			return r
+		}
+		r.Sums.Cost = math.Float64frombits(binary.LittleEndian.Uint64(rd.b))
+		rd.b = rd.b[8:]
+	}
+	if class>>1 > ClassRecorded {
+		rd.fail("unknown prompt class")
+	}
+	return r
+}
+
+// EachRow calls fn with every aggregate row in order (the Rows it was
+// encoded from, for a snapshot read back). The row is reused between calls.
+func (s *Snapshot) EachRow(fn func(*UsageRow)) {
+	if s.rows.data == nil && s.rows.n == 0 {
+		for i := range s.Rows {
+			fn(&s.Rows[i])
+		}
+		return
+	}
+	rd := rowDecoder{decoder: decoder{b: s.rows.data}}
+	for range s.rows.n {
+		fn(rd.next())
+	}
+}
+
+// ReadSnapshot reads and parses the snapshot file at path.
+func ReadSnapshot(path string) (*Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > maxSnapshot {
+		return nil, fmt.Errorf("%w: larger than %d MB", ErrBadSnapshot, maxSnapshot>>20)
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, err
+	}
+	return ParseSnapshot(data)
+}
+
+// WriteSnapshot replaces the snapshot file at path with s: written to a
+// temporary file in the same directory (0600), then renamed over it, so a
+// reader (or a process killed half way) leaves the old file or the new one
+// whole. It does not sync: a snapshot lost or damaged by a crash only costs
+// the next run its shortcut (the checksum catches a damaged one).
+func WriteSnapshot(path string, s *Snapshot) error {
+	dir := filepath.Dir(path)
+	removeStaleTemps(dir, filepath.Base(path))
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing the token snapshot: %w", err)
+	}
+	name := tmp.Name()
+	defer os.Remove(name) // a no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing the token snapshot: %w", err)
+	}
+	if _, err := tmp.Write(s.Encode()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing the token snapshot: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing the token snapshot: %w", err)
+	}
+	if err := os.Rename(name, path); err != nil {
+		return fmt.Errorf("writing the token snapshot: %w", err)
+	}
+	return nil
+}
+
+// RemoveSnapshot deletes the snapshot at path, if any: after a scan that
+// could not write one, no older one may be taken for current.
+func RemoveSnapshot(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing the token snapshot: %w", err)
+	}
+	return nil
+}
+
+// removeStaleTemps deletes temporary files a killed writer left (older
+// than a minute, so a writer still at work keeps its own).
+func removeStaleTemps(dir, base string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && time.Since(fi.ModTime()) > time.Minute {
+			os.Remove(m)
+		}
+	}
+}
+
+// FileStamp identifies a version of a file: size, modification time and
+// inode, or "-" when it does not exist ("?" when it cannot be stat-ed).
+func FileStamp(path string) string {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "-"
+	}
+	if err != nil {
+		return "?"
+	}
+	return strconv.FormatInt(fi.Size(), 10) + "," + strconv.FormatInt(fi.ModTime().UnixNano(), 10) + "," + strconv.FormatUint(inodeOfInfo(fi), 10)
+}
+
+// FileIdentity identifies a file whatever is written into it: device and
+// inode ("-" when it does not exist). A database replaced by another file
+// gets another.
+func FileIdentity(path string) string {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "-"
+	}
+	if err != nil {
+		return "?"
+	}
+	dev, ino := devIno(fi)
+	return strconv.FormatUint(dev, 10) + ":" + strconv.FormatUint(ino, 10)
+}
