@@ -8,10 +8,10 @@ SHELL := bash
 MAKEFLAGS += --no-print-directory
 
 VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0-dev)
-# A build of a work tree with local changes gets a stamp of its own (every
-# binary of one make run the same), so that none trusts the token snapshot
-# another such build wrote (backend/tokens/warm.BuildID).
-BUILD_STAMP := $(shell [ -z "$$(git status --porcelain 2>/dev/null)" ] || date +%s%N)
+# The build's identity: the commit, and for a work tree with local changes
+# a time of its own (every binary of one make run the same), so that no
+# build trusts the token snapshot another one wrote (warm.BuildID).
+BUILD_STAMP := $(shell git rev-parse HEAD 2>/dev/null)$(shell [ -z "$$(git status --porcelain 2>/dev/null)" ] || echo "-modified-$$(date +%s%N)")
 LDFLAGS := -X github.com/aimonitor/aimonitor/backend/buildinfo.Version=$(VERSION) -X github.com/aimonitor/aimonitor/backend/buildinfo.Stamp=$(BUILD_STAMP)
 WAILS   := go tool wails
 # Three binaries, installed in one directory: the launcher users run

@@ -14,9 +14,10 @@ var (
 	Version = "dev"
 	// ReleasesRepo is the GitHub owner/name whose releases the update check reads.
 	ReleasesRepo = "aimonitor/aimonitor"
-	// Stamp tells apart two builds of the same commit with local changes:
-	// make sets it (-X …/buildinfo.Stamp=…) when the work tree is not clean,
-	// the same for every binary of one make run. See warm.BuildID.
+	// Stamp identifies the build: make sets it (-X …/buildinfo.Stamp=…) to
+	// the commit, followed for a work tree with local changes by the time of
+	// the make run (the same for every binary of that run). See
+	// warm.BuildID.
 	Stamp = ""
 )
 

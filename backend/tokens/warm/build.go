@@ -12,11 +12,13 @@ import (
 // read by the build that wrote it (or one built with it from the same
 // sources: the launcher, the command line and the widget of one make run):
 // another build may count, price or print differently. It is made of the
-// snapshot format, the version, the commit, its time, whether the work tree
-// had local changes, make's stamp of such a build (buildinfo.Stamp) and the
-// Go version. "" means this build cannot tell itself apart from another
-// (no commit recorded, or local changes without a stamp: go build or go
-// test by hand), and then no snapshot is written or trusted.
+// snapshot format, the version, make's stamp (buildinfo.Stamp: the commit,
+// and a time of its own for a work tree with local changes), the commit,
+// its time and whether the tree was modified as the Go toolchain recorded
+// them (when it does: -buildvcs), and the Go version. "" means this build
+// cannot tell itself apart from another (no stamp and no commit recorded,
+// or local changes without a stamp: go build or go test by hand), and then
+// no snapshot is written or trusted.
 func BuildID() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -36,5 +38,5 @@ func BuildID() string {
 	if buildinfo.Stamp == "" && (rev == "" || modified == "true") {
 		return ""
 	}
-	return strings.Join([]string{strconv.Itoa(snapshotVersion), buildinfo.Version, rev, at, modified, buildinfo.Stamp, info.GoVersion}, "|")
+	return strings.Join([]string{strconv.Itoa(snapshotVersion), buildinfo.Version, buildinfo.Stamp, rev, at, modified, info.GoVersion}, "|")
 }

@@ -1,8 +1,10 @@
 package warm
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -230,8 +232,16 @@ type UsageRow struct {
 }
 
 // Acc accumulates a group's usage per model name and class, which is what
-// a cost needs.
-type Acc map[ModelClass]*Sums
+// a cost needs. A group holds a few models in a few classes, so the sums
+// are a short list searched in order (no map, no allocation per entry).
+type Acc struct {
+	items []accItem
+}
+
+type accItem struct {
+	key  ModelClass
+	sums Sums
+}
 
 // ModelClass keys an Acc.
 type ModelClass struct {
@@ -239,37 +249,36 @@ type ModelClass struct {
 	Class int
 }
 
-// Add adds s to the sums of model in class.
-func (a Acc) Add(model string, class int, s *Sums) {
-	k := ModelClass{model, class}
-	t := a[k]
-	if t == nil {
-		t = &Sums{}
-		a[k] = t
+func (k ModelClass) compare(o ModelClass) int {
+	if c := strings.Compare(k.Model, o.Model); c != 0 {
+		return c
 	}
-	t.add(s)
+	return k.Class - o.Class
+}
+
+// Add adds s to the sums of model in class.
+func (a *Acc) Add(model string, class int, s *Sums) {
+	k := ModelClass{model, class}
+	for i := range a.items {
+		if a.items[i].key == k {
+			a.items[i].sums.add(s)
+			return
+		}
+	}
+	a.items = append(a.items, accItem{key: k, sums: *s})
 }
 
 // Totals sums the accumulated usage and prices it. Costs are added in one
 // fixed order (model, then class), so a report is the same to the last bit
 // whoever computes it.
-func (a Acc) Totals() Totals {
-	keys := make([]ModelClass, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].Model != keys[j].Model {
-			return keys[i].Model < keys[j].Model
-		}
-		return keys[i].Class < keys[j].Class
-	})
+func (a *Acc) Totals() Totals {
+	slices.SortFunc(a.items, func(x, y accItem) int { return x.key.compare(y.key) })
 	var t Totals
 	priced := false
 	var cost float64
-	unpriced := map[string]bool{}
-	for _, k := range keys {
-		s := a[k]
+	var unpriced []string
+	for i := range a.items {
+		k, s := a.items[i].key, &a.items[i].sums
 		t.InputTokens += s.Usage.Input
 		t.OutputTokens += s.Usage.Output
 		t.CacheCreationTokens += s.Usage.CacheCreation
@@ -285,13 +294,16 @@ func (a Acc) Totals() Totals {
 			if name == "" {
 				name = NoModel
 			}
-			unpriced[name] = true
+			if !slices.Contains(unpriced, name) {
+				unpriced = append(unpriced, name)
+			}
 		}
 	}
 	if priced || len(unpriced) == 0 {
 		t.CostUSD = &cost
 	}
-	t.UnpricedModels = sortedKeys(unpriced)
+	slices.Sort(unpriced)
+	t.UnpricedModels = unpriced
 	return t
 }
 
@@ -332,8 +344,14 @@ type Grouper struct {
 	days    dayMapper
 }
 
+// group is one row's sums per model id and class, a short list.
 type group struct {
-	sums map[idClass]*Sums
+	sums []groupItem
+}
+
+type groupItem struct {
+	key  idClass
+	sums Sums
 }
 
 type idClass struct {
@@ -350,18 +368,19 @@ func (g *Grouper) Add(key string, r *UsageRow) {
 	if gr == nil || key != g.lastKey {
 		gr = g.rows[key]
 		if gr == nil {
-			gr = &group{sums: map[idClass]*Sums{}}
+			gr = &group{sums: make([]groupItem, 0, 8)}
 			g.rows[key] = gr
 		}
 		g.last, g.lastKey = gr, key
 	}
 	k := idClass{r.Model, r.Class}
-	s := gr.sums[k]
-	if s == nil {
-		s = &Sums{}
-		gr.sums[k] = s
+	for i := range gr.sums {
+		if gr.sums[i].key == k {
+			gr.sums[i].sums.add(&r.Sums)
+			return
+		}
 	}
-	s.add(&r.Sums)
+	gr.sums = append(gr.sums, groupItem{key: k, sums: r.Sums})
 }
 
 // AddBy adds r to its group for a report by day (in loc), model or project;
@@ -383,15 +402,13 @@ func (g *Grouper) AddBy(by string, loc *time.Location, r *UsageRow) error {
 // Fill builds rep's rows and totals from the groups.
 func (g *Grouper) Fill(rep *Report) {
 	by := rep.By
-	total := Acc{}
+	var total, all Acc // all is reused from one group to the next
+	rep.Rows = slices.Grow(rep.Rows, len(g.rows))
 	for _, key := range sortedKeys(g.rows) {
 		gr := g.rows[key]
-		all, models := Acc{}, map[string]Acc{}
-		if by == ByModel {
-			models = nil
-		}
-		g.named(gr, all, models)
-		g.named(gr, total, nil)
+		all.items = all.items[:0]
+		g.named(gr, &all)
+		g.named(gr, &total)
 		row := Row{Totals: all.Totals()}
 		if by == ByModel && row.TotalTokens() == 0 {
 			continue // responses without usage (synthetic error messages)
@@ -406,47 +423,71 @@ func (g *Grouper) Fill(rep *Report) {
 		case ByAccount:
 			row.Account = key
 		}
-		for _, m := range sortedKeys(models) {
-			if t := models[m].Totals(); t.TotalTokens() > 0 {
-				row.Models = append(row.Models, ModelTotals{Model: m, Totals: t})
-			}
+		if by != ByModel {
+			row.Models = all.byModel()
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
 	rep.Totals = total.Totals()
 	if by != ByDay {
 		// Largest first: what a reader of a model or project table wants.
-		sort.SliceStable(rep.Rows, func(i, j int) bool { return rep.Rows[i].TotalTokens() > rep.Rows[j].TotalTokens() })
+		slices.SortStableFunc(rep.Rows, func(a, b Row) int {
+			at, bt := a.TotalTokens(), b.TotalTokens()
+			switch {
+			case at > bt:
+				return -1
+			case at < bt:
+				return 1
+			}
+			return 0
+		})
 	}
 }
 
-// named folds a group's sums by model name into one Acc for the whole group
-// and one per displayed model, in id order so that float sums are the same
-// every time.
-func (g *Grouper) named(gr *group, all Acc, models map[string]Acc) {
-	keys := make([]idClass, 0, len(gr.sums))
-	for k := range gr.sums {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].model != keys[j].model {
-			return keys[i].model < keys[j].model
+// named adds a group's sums to a by model name, in model id order (so that
+// float sums are the same every time).
+func (g *Grouper) named(gr *group, a *Acc) {
+	slices.SortFunc(gr.sums, func(a, b groupItem) int {
+		if a.key.model != b.key.model {
+			return cmp.Compare(a.key.model, b.key.model)
 		}
-		return keys[i].class < keys[j].class
+		return a.key.class - b.key.class
 	})
-	for _, k := range keys {
-		s := gr.sums[k]
-		name := g.d.Model(k.model)
-		all.Add(name, k.class, s)
-		if models != nil {
-			m := models[displayModel(name)]
-			if m == nil {
-				m = Acc{}
-				models[displayModel(name)] = m
-			}
-			m.Add(name, k.class, s)
-		}
+	for i := range gr.sums {
+		a.Add(g.d.Model(gr.sums[i].key.model), gr.sums[i].key.class, &gr.sums[i].sums)
 	}
+}
+
+// byModel breaks the totals of a (after Totals, which sorted its items by
+// model name) down by displayed model, in name order, leaving out models
+// without tokens.
+func (a *Acc) byModel() []ModelTotals {
+	var out []ModelTotals
+	var seen []string
+	for i := 0; i < len(a.items); {
+		shown := displayModel(a.items[i].key.Model)
+		n := i + 1
+		for n < len(a.items) && displayModel(a.items[n].key.Model) == shown {
+			n++
+		}
+		if !slices.Contains(seen, shown) {
+			seen = append(seen, shown)
+			part := Acc{items: a.items[i:n:n]}
+			for _, it := range a.items[n:] {
+				// "" and a model named like NoModel show the same (rare:
+				// the append copies, leaving a alone).
+				if displayModel(it.key.Model) == shown {
+					part.items = append(part.items, it)
+				}
+			}
+			if t := part.Totals(); t.TotalTokens() > 0 {
+				out = append(out, ModelTotals{Model: shown, Totals: t})
+			}
+		}
+		i = n
+	}
+	slices.SortFunc(out, func(x, y ModelTotals) int { return strings.Compare(x.Model, y.Model) })
+	return out
 }
 
 func displayModel(m string) string {
