@@ -99,8 +99,9 @@ const maxLine = 64 << 20
 // reader parses files; each worker owns one and reuses its buffer.
 type reader struct {
 	buf     []byte
-	entries []Entry     // one line's
-	found   []fileEntry // one file's, reused for the next file
+	entries []Entry       // one line's
+	found   []fileEntry   // one file's, reused for the next file
+	index   map[int64]int // keyEntries's, reused likewise
 	recent  recent
 }
 

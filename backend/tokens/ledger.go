@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"zombiezen.com/go/sqlite"
@@ -217,6 +218,7 @@ func (l *Ledger) scan(ctx context.Context, onProgress func(Progress), listed **w
 func (l *Ledger) writeAll(ctx context.Context, h *store.Held, results <-chan *parsed, fileIDs map[string]int64,
 	st *ScanStats, prog *Progress, onProgress func(Progress)) error {
 	var fresh freshLedger
+	var queue insertQueue
 	// While the parsers are behind, the writer waits outside a transaction,
 	// so a scan held up by a slow disk or a busy machine does not hold the
 	// database. Inside one it waits at most maxIdle for the next file.
@@ -237,7 +239,7 @@ func (l *Ledger) writeAll(ctx context.Context, h *store.Held, results <-chan *pa
 		var batchBytes int64
 		txStart := time.Now()
 		done := false
-		err := l.write(h, &fresh, first, fileIDs, func(m *merger) error {
+		err := l.write(h, &fresh, &queue, first, fileIDs, func(m *merger) error {
 			// A transaction ends after BatchBytes of input, after maxTxn,
 			// or as soon as another writer of this process waits: others
 			// must not wait on a long scan (another process's writer
@@ -318,7 +320,9 @@ type keyed struct {
 // ctx ends.
 func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-chan *parsed {
 	sortJobs(jobs, files)
-	next := make(chan readJob)
+	// Workers take the next job by counting, not from a channel fed by
+	// another goroutine: one wake-up less per file.
+	var next atomic.Int64
 	// Room for a few files' results, so parsing goes on while the writer
 	// waits on a commit.
 	out := make(chan *parsed, 4*l.workers)
@@ -328,7 +332,12 @@ func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-
 		go func() {
 			defer wg.Done()
 			var r reader
-			for j := range next {
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				j := jobs[k]
 				if l.beforeRead != nil {
 					if l.beforeRead(ctx); ctx.Err() != nil {
 						return
@@ -337,7 +346,7 @@ func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-
 				f := files[j.idx]
 				res, entries := r.read(f.path, j)
 				p := &parsed{readResult: res, file: f, job: j, entries: len(entries)}
-				p.keys = keyEntries(f.path, entries)
+				p.keys = r.keyEntries(f.path, entries)
 				select {
 				case out <- p:
 				case <-ctx.Done():
@@ -347,16 +356,6 @@ func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-
 		}()
 	}
 	go func() {
-		defer close(next)
-		for _, j := range jobs {
-			select {
-			case next <- j:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
 		wg.Wait()
 		close(out)
 	}()
@@ -365,9 +364,13 @@ func (l *Ledger) parse(ctx context.Context, files []fileInfo, jobs []readJob) <-
 
 // keyEntries settles the copies within one file (they sit on adjacent lines)
 // and computes every response's key.
-func keyEntries(path string, entries []fileEntry) []keyed {
+func (r *reader) keyEntries(path string, entries []fileEntry) []keyed {
 	out := make([]keyed, 0, len(entries)/2+1)
-	index := make(map[int64]int, len(entries))
+	if r.index == nil {
+		r.index = map[int64]int{}
+	}
+	index := r.index
+	clear(index)
 	for i := range entries {
 		e := &entries[i]
 		f := fact{ts: e.Time, model: e.Model, sidechain: e.Sidechain, class: classOf(&e.Entry), usage: e.Usage, cost: e.CostUSD}

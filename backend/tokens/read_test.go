@@ -24,12 +24,12 @@ func TestReaderChunkSizes(t *testing.T) {
 	}
 	whole := strings.Join(lines, "\n")
 	bodies := map[string]string{
-		"complete":  whole + "\n",
-		"cut":       whole + "\n" + lines[0][:40],
-		"short":     "{}\n{",
-		"no-lines":  lines[0][:100],
-		"empty":     "",
-		"one-short": "x\n",
+		"complete":   whole + "\n",
+		"cut":        whole + "\n" + lines[0][:40],
+		"short":      "{}\n{",
+		"no-lines":   lines[0][:100],
+		"empty":      "",
+		"one-short":  "x\n",
 		"short-last": lines[0] + "\n{}\n",
 	}
 	for name, body := range bodies {
