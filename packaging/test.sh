@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh APPIMAGE DEB VERSION RUNTIME TARBALL [APPIMAGE_WEBKIT41]: check the built packages the
 # way a user meets them (`make package-test` builds them first): the AppImage's
-# format, extraction, both binaries inside, CLI commands and runs through FUSE and
+# format, extraction, the three binaries inside (the launcher aimonitor,
+# aimonitor-core, the widget), CLI commands and runs through FUSE and
 # through extract-and-run, the widget window from the AppImage under Xvfb, the
 # .deb installed and removed with dpkg, and the command line's tarball run from
 # an empty directory. Ends with "N passed, N failed, N skipped"; exits
@@ -73,8 +74,10 @@ check "AppImage: --appimage-extract writes squashfs-root" run_ai --appimage-extr
 root="$work/squashfs-root"
 check "extracted: AppRun, .DirIcon, desktop entry, icon at the root" \
   bash -c 'cd "$1" && [ -x AppRun ] && [ -L .DirIcon ] && [ -f "$(readlink -f .DirIcon)" ] && [ -f aimonitor.desktop ] && [ -f aimonitor.png ]' _ "$root"
-check "extracted: usr/bin/aimonitor is the built command line, static, executable" \
+check "extracted: usr/bin/aimonitor is the built launcher, static, executable" \
   bash -c '[ -x "$1/usr/bin/aimonitor" ] && cmp -s "$1/usr/bin/aimonitor" "$2" && file -b "$2" | grep -q "statically linked"' _ "$root" "$repo/build/bin/aimonitor"
+check "extracted: usr/bin/aimonitor-core beside it is the built command line, static, executable" \
+  bash -c '[ -x "$1/usr/bin/aimonitor-core" ] && cmp -s "$1/usr/bin/aimonitor-core" "$2" && file -b "$2" | grep -q "statically linked"' _ "$root" "$repo/build/bin/aimonitor-core"
 check "extracted: usr/bin/aimonitor-widget beside it is the built widget, executable" \
   bash -c '[ -x "$1/usr/bin/aimonitor-widget" ] && cmp -s "$1/usr/bin/aimonitor-widget" "$2"' _ "$root" "$repo/build/bin/aimonitor-widget"
 check "extracted: hicolor icons 16…512 and scalable" \
@@ -107,8 +110,10 @@ else
   if [ -d "$mnt" ] && grep -q " $mnt fuse" /proc/mounts; then
     check "FUSE: --appimage-mount mounts the image read-only (/proc/mounts)" \
       bash -c 'grep " $1 fuse" /proc/mounts | grep -q "[ ,]ro[ ,]"' _ "$mnt"
-    check "FUSE: the mounted AppDir's binary runs: aimonitor version" \
-      bash -c '"$1/usr/bin/aimonitor" version | grep -qF "aimonitor $2 "' _ "$mnt" "$version"
+    check "FUSE: the mounted AppDir's binaries run: aimonitor version, aimonitor-core version" \
+      bash -c '"$1/usr/bin/aimonitor" version | grep -qF "aimonitor $2 " && "$1/usr/bin/aimonitor-core" version | grep -qF "aimonitor $2 "' _ "$mnt" "$version"
+    check "FUSE: the mounted launcher runs a command through aimonitor-core: config list" \
+      bash -c 'env -i PATH=/usr/bin:/bin HOME="$3" "$1/usr/bin/aimonitor" config list | grep -q "^auto_swap.enabled "' _ "$mnt" "$version" "$work"
     kill "$mount_pid" 2>/dev/null
     wait "$mount_pid" 2>/dev/null
     for _ in $(seq 100); do grep -q " $mnt " /proc/mounts || break; sleep 0.05; done
@@ -183,6 +188,9 @@ check "CLI: ./aimonitor.AppImage config set, then config get reads it back" \
 out=$(ai_cli list --json 2>&1)
 check "CLI: ./aimonitor.AppImage list --json answers with no accounts" \
   bash -c 'grep -q "\"accounts\": \[\]" <<<"$1"' _ "$out"
+out=$(ai_cli switch work 2>&1); rc=$?
+check "CLI: ./aimonitor.AppImage switch work reaches the command (no such account: one line, exit $rc)" \
+  bash -c '[ "$1" -eq 1 ] && [ "$(wc -l <<<"$2")" -eq 1 ] && grep -q "work" <<<"$2"' _ "$rc" "$out"
 out=$(ai_cli 2>&1); rc=$?
 check "CLI: ./aimonitor.AppImage alone with no display: one line naming the CLI and the daemon, exit $rc" \
   bash -c '[ "$1" -ne 0 ] && [ "$(wc -l <<<"$2")" -eq 1 ] && grep -q "no display" <<<"$2" && grep -q "aimonitor daemon" <<<"$2"' _ "$rc" "$out"
@@ -275,7 +283,7 @@ else
   ai41="$dir/aimonitor-webkit41.AppImage"
   cp "$appimage41" "$ai41"
   check "webkit41: the AppImage's widget links WebKitGTK 4.1, not 4.0; its command line is the static one" \
-    bash -c 'cd "$2" && TMPDIR="$3" "$1" --appimage-extract "usr/bin/*" >/dev/null && l=$(ldd squashfs-root/usr/bin/aimonitor-widget) && s=$(file -b squashfs-root/usr/bin/aimonitor) && rm -rf squashfs-root && grep -q "libwebkit2gtk-4.1" <<<"$l" && ! grep -q "libwebkit2gtk-4.0" <<<"$l" && grep -q "statically linked" <<<"$s"' _ "$ai41" "$work" "$rt_tmp"
+    bash -c 'cd "$2" && TMPDIR="$3" "$1" --appimage-extract "usr/bin/*" >/dev/null && l=$(ldd squashfs-root/usr/bin/aimonitor-widget) && s=$(file -b squashfs-root/usr/bin/aimonitor squashfs-root/usr/bin/aimonitor-core) && rm -rf squashfs-root && grep -q "libwebkit2gtk-4.1" <<<"$l" && ! grep -q "libwebkit2gtk-4.0" <<<"$l" && [ "$(grep -c "statically linked" <<<"$s")" = 2 ]' _ "$ai41" "$work" "$rt_tmp"
   out=$(cd "$work" && TMPDIR="$rt_tmp" "$ai41" version 2>&1)
   check "webkit41: ./aimonitor-webkit41.AppImage version prints '$version'" \
     bash -c '[[ $1 == "aimonitor $2 "* ]]' _ "$out" "$version"
@@ -290,8 +298,8 @@ check "deb: control names aimonitor $deb_version amd64" \
 depends=$(dpkg-deb -f "$deb" Depends)
 check "deb: Depends from dpkg-shlibdeps names libc6, GTK 3 and WebKitGTK" \
   bash -c '[[ $1 == *libc6* && $1 == *libgtk-3-0* && $1 == *libwebkit2gtk-4.* ]]' _ "$depends"
-expected_files="./usr/bin/aimonitor ./usr/bin/aimonitor-widget ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg ./usr/share/doc/aimonitor/copyright ./usr/share/bash-completion/completions/aimonitor ./usr/share/zsh/vendor-completions/_aimonitor ./usr/share/fish/vendor_completions.d/aimonitor.fish ./usr/share/man/man1/aimonitor.1.gz ./usr/share/man/man1/aimonitor-switch.1.gz"
-check "deb: contents: both binaries, desktop entry, metainfo, icons, copyright, completions, man pages; owned by root" \
+expected_files="./usr/bin/aimonitor ./usr/bin/aimonitor-core ./usr/bin/aimonitor-widget ./usr/share/applications/aimonitor.desktop ./usr/share/metainfo/dev.aimonitor.app.metainfo.xml ./usr/share/icons/hicolor/512x512/apps/aimonitor.png ./usr/share/icons/hicolor/16x16/apps/aimonitor.png ./usr/share/icons/hicolor/scalable/apps/aimonitor.svg ./usr/share/doc/aimonitor/copyright ./usr/share/bash-completion/completions/aimonitor ./usr/share/zsh/vendor-completions/_aimonitor ./usr/share/fish/vendor_completions.d/aimonitor.fish ./usr/share/man/man1/aimonitor.1.gz ./usr/share/man/man1/aimonitor-switch.1.gz"
+check "deb: contents: the three binaries, desktop entry, metainfo, icons, copyright, completions, man pages; owned by root" \
   bash -c 'list=$(dpkg-deb -c "$1"); for f in $2; do grep -q " $f\$" <<<"$list" || { echo "missing $f"; exit 1; }; done; ! grep -v " root/root " <<<"$list"' _ "$deb" "$expected_files"
 check "deb: the copyright file is machine-readable and carries LICENSE" \
   bash -c 'f=$(dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/share/doc/aimonitor/copyright) &&
@@ -309,8 +317,10 @@ else
     bash -c 'for f in $1; do [ -e "${f#.}" ] || { echo "missing ${f#.}"; exit 1; }; done' _ "$expected_files"
   check "deb: /usr/bin/aimonitor version prints '$version'" \
     bash -c '/usr/bin/aimonitor version | grep -qF "aimonitor $1 "' _ "$version"
-  check "deb: aimonitor on PATH is the static command line; aimonitor-widget beside it links WebKitGTK" \
-    bash -c '[ "$(env -i PATH=/usr/bin:/bin sh -c "command -v aimonitor")" = /usr/bin/aimonitor ] && file -b /usr/bin/aimonitor | grep -q "statically linked" && ldd /usr/bin/aimonitor-widget | grep -q libwebkit2gtk'
+  check "deb: aimonitor on PATH is the static launcher, aimonitor-core beside it static too; aimonitor-widget links WebKitGTK" \
+    bash -c '[ "$(env -i PATH=/usr/bin:/bin sh -c "command -v aimonitor")" = /usr/bin/aimonitor ] && file -b /usr/bin/aimonitor | grep -q "statically linked" && file -b /usr/bin/aimonitor-core | grep -q "statically linked" && ldd /usr/bin/aimonitor-widget | grep -q libwebkit2gtk'
+  check "deb: aimonitor config list runs through aimonitor-core; aimonitor-core version is the launcher's" \
+    bash -c 'env -i PATH=/usr/bin:/bin HOME="$1" aimonitor config list | grep -q "^auto_swap.enabled " && [ "$(aimonitor version)" = "$(aimonitor-core version)" ]' _ "$cli_home"
   check "deb: aimonitor alone with no display says so in one line and exits non-zero" \
     bash -c 'out=$(env -i PATH=/usr/bin:/bin HOME="$1" aimonitor 2>&1); rc=$?; [ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" -eq 1 ] && grep -q "no display" <<<"$out"' _ "$cli_home"
   check "deb: aimonitor-widget version prints '$version'" \
@@ -325,10 +335,10 @@ fi
 # The command line alone, for machines without a display: unpacked into an
 # empty directory and run from there with an empty environment and HOME.
 tar_name=$(basename "$tarball" .tar.gz)
-check "tarball: $(basename "$tarball") holds $tar_name/ with aimonitor, README.md$( [ -f "$repo/LICENSE" ] && echo ", LICENSE"), completions, man pages" \
+check "tarball: $(basename "$tarball") holds $tar_name/ with aimonitor, aimonitor-core, README.md$( [ -f "$repo/LICENSE" ] && echo ", LICENSE"), completions, man pages" \
   bash -c 'list=$(tar -tzf "$1" | grep -v "^$2/man/man1/aimonitor-.*\.1$" | sort | tr "\n" " ")
     docs="$2/completions/ $2/completions/bash/ $2/completions/bash/aimonitor $2/completions/fish/ $2/completions/fish/aimonitor.fish $2/completions/zsh/ $2/completions/zsh/_aimonitor $2/man/ $2/man/man1/ $2/man/man1/aimonitor.1 "
-    want="$2/ $2/README.md $2/aimonitor $docs"; [ -f "$3/LICENSE" ] && want="$2/LICENSE $want"
+    want="$2/ $2/README.md $2/aimonitor $2/aimonitor-core $docs"; [ -f "$3/LICENSE" ] && want="$2/LICENSE $want"
     want=$(tr " " "\n" <<<"$want" | grep . | sort | tr "\n" " ")
     [ "$list" = "$want" ] && tar -tzf "$1" | grep -q "^$2/man/man1/aimonitor-switch\.1$" || { echo "holds: $list"; exit 1; }' _ "$tarball" "$tar_name" "$repo"
 empty="$work/empty"
@@ -336,8 +346,8 @@ mkdir -p "$empty/home"
 tar -xzf "$tarball" -C "$empty"
 tbin="$empty/$tar_name/aimonitor"
 tar_run() { (cd "$empty/$tar_name" && env -i HOME="$empty/home" USER=tester ./aimonitor "$@"); }
-check "tarball: its aimonitor is static and the same as build/bin/aimonitor" \
-  bash -c 'file -b "$1" | grep -q "statically linked" && cmp -s "$1" "$2"' _ "$tbin" "$repo/build/bin/aimonitor"
+check "tarball: its aimonitor and aimonitor-core are static and the same as build/bin's" \
+  bash -c 'for b in aimonitor aimonitor-core; do file -b "$1/$b" | grep -q "statically linked" && cmp -s "$1/$b" "$2/$b" || exit 1; done' _ "$(dirname "$tbin")" "$repo/build/bin"
 out=$(tar_run version 2>&1)
 check "tarball: ./aimonitor version from the unpacked directory, empty environment, prints '$version'" \
   bash -c '[[ $1 == "aimonitor $2 "* ]]' _ "$out" "$version"
@@ -345,9 +355,19 @@ out=$(tar_run config list 2>&1)
 check "tarball: ./aimonitor config list" bash -c 'grep -q "^auto_swap.enabled " <<<"$1"' _ "$out"
 out=$(tar_run list --json 2>&1)
 check "tarball: ./aimonitor list --json" bash -c 'grep -q "\"accounts\": \[\]" <<<"$1"' _ "$out"
+out=$(cd "$empty" && env -i HOME="$empty/home" USER=tester "$tar_name/aimonitor" list --json 2>&1)
+check "tarball: $tar_name/aimonitor list --json from the directory above (finds aimonitor-core beside itself, not in the working directory)" \
+  bash -c 'grep -q "\"accounts\": \[\]" <<<"$1"' _ "$out"
 out=$(tar_run 2>&1); rc=$?
 check "tarball: ./aimonitor alone says in one line that the widget is not installed, names the CLI and the daemon, exit $rc" \
   bash -c '[ "$1" -ne 0 ] && [ "$(wc -l <<<"$2")" -eq 1 ] && grep -q "not installed" <<<"$2" && grep -q "aimonitor daemon" <<<"$2"' _ "$rc" "$out"
+
+lone="$work/lone"
+mkdir -p "$lone"
+cp "$tbin" "$lone/aimonitor"
+out=$(cd "$lone" && env -i HOME="$empty/home" ./aimonitor list 2>&1); rc=$?
+check "tarball: its aimonitor without aimonitor-core says in one line what is missing and where it looked, exit $rc" \
+  bash -c '[ "$1" -ne 0 ] && [ "$(wc -l <<<"$2")" -eq 1 ] && grep -qF "$3/aimonitor-core" <<<"$2"' _ "$rc" "$out" "$lone"
 
 # ------------------------------------------------------------------ macOS
 # Wails' darwin build exits 0 having built nothing off a Mac: the target
