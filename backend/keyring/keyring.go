@@ -40,6 +40,31 @@ type Keyring interface {
 	Delete(ctx context.Context, service, account string) error
 }
 
+// Prepare lets k get ready for an operation that is coming: the Secret
+// Service opens its connection and encrypted session in the background, so
+// that work (round trips to the keyring daemon and a Diffie-Hellman
+// exchange on both sides) overlaps whatever the caller does meanwhile, such
+// as opening the database. The next operation uses that session, or waits
+// for it to be ready. It never fails: an error is the next operation's to
+// report. Keyrings with nothing to prepare ignore it.
+func Prepare(ctx context.Context, k Keyring) {
+	if p, ok := k.(interface{ prepare(context.Context) }); ok {
+		p.prepare(ctx)
+	}
+}
+
+// Release ends what k keeps open between operations, now rather than when
+// it has been idle a while: the Secret Service's kept session is dropped
+// (its key wiped, its connection closed, which ends the session in the
+// keyring daemon too) and none is kept after this. Operations still work;
+// each then opens and ends its own session. For a process that is done
+// with the keyring (the end of a command).
+func Release(k Keyring) {
+	if r, ok := k.(interface{ release() }); ok {
+		r.release()
+	}
+}
+
 // The sentinel errors every implementation wraps; test them with errors.Is.
 var (
 	// ErrNotFound: no secret is stored under that service and account.

@@ -78,6 +78,12 @@ type secretService struct {
 	// idleTimer closes idle when keep has passed.
 	idleTimer *time.Timer
 
+	// preparing is closed when the session Prepare opens is idle (or
+	// failed); nil when none is being prepared.
+	preparing chan struct{}
+	// released: Release was called; no session is kept any more.
+	released bool
+
 	// plainWarned makes the "no transport encryption" warning appear once.
 	plainWarned atomic.Bool
 
@@ -288,10 +294,44 @@ func (s *secretService) withSession(ctx context.Context, what string, fn func(*s
 	return nil
 }
 
+// prepare opens a session in the background and leaves it idle, as an
+// operation that succeeded would, for the next operation (Prepare).
+func (s *secretService) prepare(ctx context.Context) {
+	s.mu.Lock()
+	if s.preparing != nil || s.idle != nil {
+		s.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	s.preparing = done
+	s.mu.Unlock()
+	go func() {
+		defer func() {
+			s.mu.Lock()
+			s.preparing = nil
+			s.mu.Unlock()
+			close(done)
+		}()
+		sess, err := s.newSession(context.WithoutCancel(ctx), "preparing the keyring")
+		if err == nil {
+			s.keepSession(sess)
+		}
+	}()
+}
+
 // takeSession returns the idle session when it is still good, else a new
-// one on a new connection.
+// one on a new connection. A session being prepared is waited for first.
 func (s *secretService) takeSession(ctx context.Context, what string) (*ssSessionConn, error) {
 	s.mu.Lock()
+	if preparing := s.preparing; preparing != nil {
+		s.mu.Unlock()
+		select {
+		case <-preparing:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("keyring: %w", ctx.Err())
+		}
+		s.mu.Lock()
+	}
 	sess := s.idle
 	s.idle = nil
 	if s.idleTimer != nil {
@@ -308,11 +348,16 @@ func (s *secretService) takeSession(ctx context.Context, what string) (*ssSessio
 		clear(sess.key)
 		sess.conn.Close()
 	}
+	return s.newSession(ctx, what)
+}
+
+// newSession opens a connection and a session on it.
+func (s *secretService) newSession(ctx context.Context, what string) (*ssSessionConn, error) {
 	conn, err := s.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sess, err = s.openSession(ctx, conn, what)
+	sess, err := s.openSession(ctx, conn, what)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -321,9 +366,33 @@ func (s *secretService) takeSession(ctx context.Context, what string) (*ssSessio
 	return sess, nil
 }
 
+// release drops the kept session at once, without a round trip: closing
+// the connection ends the session in the keyring daemon (Release).
+func (s *secretService) release() {
+	s.mu.Lock()
+	s.released = true
+	sess := s.idle
+	s.idle = nil
+	if s.idleTimer != nil {
+		s.idleTimer.Stop()
+		s.idleTimer = nil
+	}
+	s.mu.Unlock()
+	if sess != nil {
+		clear(sess.key)
+		sess.conn.Close()
+	}
+}
+
 // keepSession leaves sess open for the next operation, for s.keep at most.
 func (s *secretService) keepSession(sess *ssSessionConn) {
 	s.mu.Lock()
+	if s.released {
+		s.mu.Unlock()
+		clear(sess.key)
+		sess.conn.Close()
+		return
+	}
 	if s.idle != nil || s.keep <= 0 {
 		// Another operation ran alongside and left its session first.
 		s.mu.Unlock()

@@ -597,3 +597,110 @@ func (f *fixture) idleSession() *ssSessionConn {
 	defer f.secretService.mu.Unlock()
 	return f.idle
 }
+
+// Prepare opens the session in the background; the next operation uses it
+// (one session in all, encrypted) whether it comes before or after the
+// session is ready.
+func TestSecretServicePrepareOpensTheNextSession(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	f.keep = time.Minute
+	ctx := context.Background()
+	if err := f.Set(ctx, "svc", "alice", "", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	f.idleSession().end(ctx)
+	f.secretService.mu.Lock()
+	f.idle = nil
+	f.secretService.mu.Unlock()
+
+	// An operation right after Prepare waits for its session.
+	Prepare(ctx, f.secretService)
+	Prepare(ctx, f.secretService) // a second call while one is on the way adds nothing
+	got, err := f.Get(ctx, "svc", "alice")
+	if err != nil || !bytes.Equal(got, testSecret) {
+		t.Fatalf("Get after Prepare = %q, %v", got, err)
+	}
+	if algs := f.sessionAlgorithms(); !slices.Equal(algs, []string{algorithmDH, algorithmDH}) {
+		t.Fatalf("sessions %v: want the Set's and the one Prepare opened, both encrypted", algs)
+	}
+	// Prepare with a good session idle opens nothing.
+	Prepare(ctx, f.secretService)
+	if _, err := f.Get(ctx, "svc", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.sessionAlgorithms()); n != 2 {
+		t.Fatalf("%d sessions, want still 2", n)
+	}
+
+	// With nothing idle, Prepare opens a session by itself, and the next
+	// operation uses it.
+	f.idleSession().end(ctx)
+	f.secretService.mu.Lock()
+	f.idle = nil
+	f.secretService.mu.Unlock()
+	Prepare(ctx, f.secretService)
+	deadline := time.Now().Add(10 * time.Second)
+	for f.idleSession() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("Prepare opened no session")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := len(f.sessionAlgorithms()); n != 3 {
+		t.Fatalf("%d sessions after Prepare, want 3", n)
+	}
+	if _, err := f.Get(ctx, "svc", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.sessionAlgorithms()); n != 3 {
+		t.Fatalf("%d sessions, want the prepared one used", n)
+	}
+}
+
+// A Prepare that cannot reach a Secret Service fails silently: the
+// operation after it reports ErrUnavailable as it would have anyway.
+func TestSecretServicePrepareWithoutProvider(t *testing.T) {
+	bus := testbus.New(t)
+	f := newFixture(t, bus.Address, Options{})
+	ctx := context.Background()
+	Prepare(ctx, f.secretService)
+	_, err := f.Get(ctx, "svc", "alice")
+	checkUnavailable(t, "Get after Prepare", err)
+	if f.logs.Len() != 0 {
+		t.Errorf("Prepare logged: %s", f.logs)
+	}
+}
+
+// Release drops the kept session at once (no timer left behind) and keeps
+// none afterwards; operations still work.
+func TestSecretServiceRelease(t *testing.T) {
+	bus := testbus.NewKeyring(t)
+	f := newFixture(t, bus.Address, Options{})
+	f.keep = time.Minute
+	ctx := context.Background()
+	if err := f.Set(ctx, "svc", "alice", "", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	kept := f.idleSession()
+	if kept == nil {
+		t.Fatal("no session kept: this test would prove nothing")
+	}
+	Release(f.secretService)
+	if f.idleSession() != nil || kept.conn.Connected() || len(kept.key) == 0 || !bytes.Equal(kept.key, make([]byte, len(kept.key))) {
+		t.Fatalf("the kept session survived Release (connected %v, key wiped %v)", kept.conn.Connected(), bytes.Equal(kept.key, make([]byte, len(kept.key))))
+	}
+	f.secretService.mu.Lock()
+	timer := f.idleTimer
+	f.secretService.mu.Unlock()
+	if timer != nil {
+		t.Fatal("a timer is left after Release")
+	}
+	got, err := f.Get(ctx, "svc", "alice")
+	if err != nil || !bytes.Equal(got, testSecret) {
+		t.Fatalf("Get after Release = %q, %v", got, err)
+	}
+	if f.idleSession() != nil {
+		t.Fatal("a session was kept after Release")
+	}
+}

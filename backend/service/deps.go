@@ -66,9 +66,19 @@ func (s *Service) KeyringFor(backend string) (keyring.Keyring, error) {
 }
 
 // osKeyring is the platform keyring, whatever keyring.backend says: on macOS
-// Claude Code's own login lives there.
+// Claude Code's own login lives there. One per service, so the operations
+// of one command share its session (and keyring.Prepare's).
 func (s *Service) osKeyring() (keyring.Keyring, error) {
-	return keyring.Open(keyring.Options{Logger: s.Log, BusAddress: s.busAddress()})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.osKR == nil {
+		kr, err := keyring.Open(keyring.Options{Logger: s.Log, BusAddress: s.busAddress()})
+		if err != nil {
+			return nil, err
+		}
+		s.osKR = kr
+	}
+	return s.osKR, nil
 }
 
 // FileKeyring is the encrypted file keyring in the data directory, one per

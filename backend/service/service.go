@@ -19,6 +19,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/autostart"
 	"github.com/aimonitor/aimonitor/backend/config"
+	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
 	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/paths"
@@ -61,6 +62,7 @@ type Service struct {
 	closeLog func() error
 	prompt   filekeyring.PassphraseFunc
 	fileKR   *filekeyring.Store
+	osKR     keyring.Keyring
 }
 
 // New resolves paths, loads the config and builds the logger. The database
@@ -262,6 +264,11 @@ func (s *Service) Close() error {
 	if s.db != nil {
 		err = s.db.Close()
 		s.db = nil
+	}
+	if s.osKR != nil {
+		// The Secret Service session a command kept for its next
+		// operation: gone with the command, key wiped, no timer left.
+		keyring.Release(s.osKR)
 	}
 	if s.closeLog != nil {
 		if cerr := s.closeLog(); err == nil {
