@@ -455,6 +455,17 @@ func validTrigger(t string) bool {
 }
 
 func (m *Manager) audit(ctx context.Context, from, to *Account, fromLabel, toLabel, trigger, reason string, failure error) {
+	err := m.db.Write(context.WithoutCancel(ctx), func(conn *sqlite.Conn) error {
+		return m.auditRow(conn, from, to, fromLabel, toLabel, trigger, reason, failure)
+	})
+	if err != nil {
+		m.log.Warn("could not record the switch in the audit log", "err", err)
+	}
+}
+
+// auditRow writes audit's row on a connection inside the caller's
+// transaction.
+func (m *Manager) auditRow(conn *sqlite.Conn, from, to *Account, fromLabel, toLabel, trigger, reason string, failure error) error {
 	var fromID, toID any
 	if from != nil {
 		fromID, fromLabel = from.ID, from.Label
@@ -469,13 +480,8 @@ func (m *Manager) audit(ctx context.Context, from, to *Account, fromLabel, toLab
 	// The audit is stored and shown: whatever a message quotes (a file's
 	// contents, an answer) passes the same redactor as the logs.
 	fromLabel, toLabel, reason, msg = logging.Redact(fromLabel), logging.Redact(toLabel), logging.Redact(reason), logging.Redact(msg)
-	err := m.db.Write(context.WithoutCancel(ctx), func(conn *sqlite.Conn) error {
-		return sqlitex.Execute(conn, `INSERT INTO switch_log(ts, from_id, to_id, from_label, to_label, trigger, reason, ok, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, &sqlitex.ExecOptions{
-			Args: []any{m.clk.Now().UnixMilli(), fromID, toID, fromLabel, toLabel, trigger, reason, ok, msg},
-		})
+	return sqlitex.Execute(conn, `INSERT INTO switch_log(ts, from_id, to_id, from_label, to_label, trigger, reason, ok, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, &sqlitex.ExecOptions{
+		Args: []any{m.clk.Now().UnixMilli(), fromID, toID, fromLabel, toLabel, trigger, reason, ok, msg},
 	})
-	if err != nil {
-		m.log.Warn("could not record the switch in the audit log", "err", err)
-	}
 }

@@ -8,7 +8,11 @@ import (
 	"strconv"
 	"time"
 
+	"zombiezen.com/go/sqlite"
+	"zombiezen.com/go/sqlite/sqlitex"
+
 	"github.com/aimonitor/aimonitor/backend/claudecode"
+	"github.com/aimonitor/aimonitor/backend/store"
 )
 
 // Steps of a switch, reported through the progress callback (and, in the
@@ -95,10 +99,16 @@ func (m *Manager) Switch(ctx context.Context, label, trigger, reason string, pro
 	fromLabel := ""
 	journaled := false
 	err = m.switchLocked(ctx, target, trigger, reason, res, &from, &fromLabel, &journaled, progress)
+	cleared := false
 	if journaled {
 		// Cleared last, under the lock: until then a crash is settled by
-		// the next process to take the lock (see recover.go).
-		defer m.clearIntent(ctx)
+		// the next process to take the lock (see recover.go). A switch
+		// that succeeded clears it with its record (recordSwitch).
+		defer func() {
+			if !cleared {
+				m.clearIntent(ctx)
+			}
+		}()
 	}
 	if err != nil {
 		m.audit(ctx, from, target, fromLabel, "", trigger, reason, err)
@@ -110,11 +120,7 @@ func (m *Manager) Switch(ctx context.Context, label, trigger, reason string, pro
 	}
 	res.At = m.clk.Now()
 	res.From = from
-	if err := m.exec(ctx, "UPDATE accounts SET last_used_at = ? WHERE id = ?", res.At.UnixMilli(), target.ID); err != nil {
-		m.log.Warn("could not record the last use", "err", err)
-	}
-	m.setLastActive(ctx, strconv.FormatInt(target.ID, 10))
-	m.audit(ctx, from, target, fromLabel, "", trigger, reason, nil)
+	cleared = m.recordSwitch(ctx, from, target, fromLabel, trigger, reason, res.At, journaled)
 	m.log.Debug("switched Claude Code's login", "from", labelOf(from, fromLabel), "to", target.Label, "trigger", trigger,
 		"reason", reason, "refreshed", res.Refreshed, "saved_outgoing", res.Snapshotted)
 	if a, err := m.Get(ctx, target.ID); err == nil {
@@ -136,16 +142,19 @@ func (m *Manager) switchLocked(ctx context.Context, target *Account, trigger, re
 	}
 	// When Claude Code already uses the target (perhaps with tokens it
 	// refreshed itself), its stash may hold a spent refresh token: the live
-	// login is the one to keep, and nothing needs refreshing.
-	targetLive := m.belongsTo(ctx, pre, target)
+	// login is the one to keep, and nothing needs refreshing. The stash is
+	// read from the keyring once, for this and for what follows.
+	raw, rawErr := m.kr.Get(ctx, target.KeyringRef, m.krAcct)
+	targetLive := belongsToStash(pre, target, raw, rawErr)
 	pre.done()
 	if _, err := m.slot.ReadConfig(ctx); err != nil {
+		clear(raw)
 		return fail(StepIdentity, err)
 	}
 
 	// The target's login, refreshed if its access token is (nearly)
 	// expired. The rotated refresh token goes to the keyring first.
-	stash, err := m.readStash(ctx, target)
+	stash, err := m.resolveStash(target, raw, rawErr)
 	if err != nil {
 		return fail(StepRefresh, err)
 	}
@@ -285,6 +294,36 @@ func (m *Manager) switchLocked(ctx context.Context, target *Account, trigger, re
 	}
 	progress(Step{Step: StepVerify, State: StateDone})
 	return nil
+}
+
+// recordSwitch stores what a switch that succeeded changed — the target's
+// last use, the active account, the audit row — and clears its intent
+// (when journaled), in one transaction: one commit (one sync) instead of
+// four, and the intent goes only with the record of the switch it guarded.
+// It reports whether the intent was cleared. A failure is only logged, as
+// each of these writes was on its own: the switch itself is done.
+func (m *Manager) recordSwitch(ctx context.Context, from, target *Account, fromLabel, trigger, reason string, at time.Time, journaled bool) (cleared bool) {
+	err := m.db.Write(context.WithoutCancel(ctx), func(conn *sqlite.Conn) error {
+		if err := sqlitex.Execute(conn, "UPDATE accounts SET last_used_at = ? WHERE id = ?",
+			&sqlitex.ExecOptions{Args: []any{at.UnixMilli(), target.ID}}); err != nil {
+			return fmt.Errorf("recording the last use: %w", err)
+		}
+		if err := store.PutSetting(conn, lastActiveKey, strconv.FormatInt(target.ID, 10), m.clk.Now()); err != nil {
+			return err
+		}
+		if err := m.auditRow(conn, from, target, fromLabel, "", trigger, reason, nil); err != nil {
+			return fmt.Errorf("recording the switch in the audit log: %w", err)
+		}
+		if journaled {
+			return sqlitex.Execute(conn, "DELETE FROM settings WHERE key = ?", &sqlitex.ExecOptions{Args: []any{switchIntentKey}})
+		}
+		return nil
+	})
+	if err != nil {
+		m.log.Warn("could not record the switch", "err", err)
+		return false
+	}
+	return journaled
 }
 
 // rollback puts the previous login back if the live slot still holds what

@@ -45,6 +45,12 @@ func (m *Manager) token(ctx context.Context, id int64, force bool) ([]byte, erro
 
 func (m *Manager) readStash(ctx context.Context, a *Account) ([]byte, error) {
 	b, err := m.kr.Get(ctx, a.KeyringRef, m.krAcct)
+	return m.resolveStash(a, b, err)
+}
+
+// resolveStash is readStash once the keyring has answered with b, err.
+// b becomes the caller's, or is wiped.
+func (m *Manager) resolveStash(a *Account, b []byte, err error) ([]byte, error) {
 	if errors.Is(err, keyring.ErrNotFound) {
 		return nil, fmt.Errorf("the saved login of %q is missing from the keyring; add the account again: %w", a.Label, err)
 	}
@@ -251,6 +257,19 @@ func (m *Manager) belongsTo(ctx context.Context, st *liveState, a *Account) bool
 	}
 	defer clear(stash)
 	return claudecode.SameBlob(st.blob, stash)
+}
+
+// belongsToStash is belongsTo given a's stash as the keyring returned it
+// (stash, err): for a caller that needs the stash as well, one keyring
+// read instead of two.
+func belongsToStash(st *liveState, a *Account, stash []byte, err error) bool {
+	if st.creds == nil || !st.creds.HasLogin() {
+		return false
+	}
+	if st.identity != nil && st.identity.AccountUUID == a.AccountUUID && st.identity.OrganizationUUID == a.OrgUUID {
+		return true
+	}
+	return err == nil && claudecode.SameBlob(st.blob, stash)
 }
 
 // activeToken serves the account Claude Code is using.

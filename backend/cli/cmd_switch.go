@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aimonitor/aimonitor/backend/accounts"
+	"github.com/aimonitor/aimonitor/backend/keyring"
 )
 
 func (a *app) switchCommand() *cobra.Command {
@@ -20,6 +21,14 @@ An account whose saved login no longer works is announced with a warning and, on
 terminal, a question (--yes skips it); renew it with ` + "`aimonitor relogin NAME`" + `.`,
 		Args: namedArgs("account NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A switch reads secrets from the keyring: its session opens
+			// (round trips and a key exchange in both processes) while the
+			// database opens and Claude Code's files are read.
+			if svc, err := a.service(); err == nil {
+				if kr, err := svc.Keyring(); err == nil {
+					keyring.Prepare(cmd.Context(), kr)
+				}
+			}
 			_, m, err := a.manager(cmd.Context())
 			if err != nil {
 				return err
