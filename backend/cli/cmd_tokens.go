@@ -53,11 +53,18 @@ Only what changed since the last run is read.`,
 			if err != nil {
 				return err
 			}
+			roots := tokens.DefaultRoots(s.Environ())
+			var listing *tokens.Listing
+			if !noScan {
+				// List the transcripts while the database opens (a first
+				// run creates it).
+				listing = tokens.Prelist(roots)
+			}
 			db, err := s.Store(cmd.Context())
 			if err != nil {
 				return err
 			}
-			ledger := tokens.New(db, tokens.Options{Roots: tokens.DefaultRoots(s.Environ()), Log: s.Log,
+			ledger := tokens.New(db, tokens.Options{Roots: roots, Log: s.Log, Listing: listing,
 				Snapshot: &tokens.SnapshotOptions{Path: filepath.Join(s.Paths.DataDir, warm.SnapshotName),
 					Build: a.tokensBuild, ConfigStamp: s.VerifiedConfigStamp}})
 			if !noScan {

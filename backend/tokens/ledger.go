@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,32 @@ type Options struct {
 	// Snapshot, if not nil, has each scan write the snapshot the
 	// launcher's warm path answers from (snapshot.go).
 	Snapshot *SnapshotOptions
+	// Listing, if not nil, is a listing of Roots started earlier
+	// (Prelist); the first Scan uses it instead of listing again.
+	Listing *Listing
+}
+
+// Listing is a listing of the transcripts under way (Prelist).
+type Listing struct {
+	roots []string
+	done  chan struct{}
+	tree  *warm.Tree
+	files []fileInfo
+	err   error
+}
+
+// Prelist starts listing the transcripts under roots on other goroutines,
+// for the first Scan of a Ledger over the same roots (Options.Listing): a
+// command that opens the database meanwhile (a first one creates it) lists
+// the tree at the same time. A file that changes after the listing is read
+// by the next scan, as one that changes after a scan's own listing is.
+func Prelist(roots []string) *Listing {
+	pl := &Listing{roots: append([]string(nil), roots...), done: make(chan struct{})}
+	go func() {
+		defer close(pl.done)
+		pl.tree, pl.files, pl.err = listFiles(pl.roots)
+	}()
+	return pl
 }
 
 // Ledger is the token accounting over one database.
@@ -46,6 +73,7 @@ type Ledger struct {
 	batchBytes int64
 	beforeRead func(ctx context.Context)
 	snapshot   *SnapshotOptions
+	listing    *Listing   // Options.Listing until the first scan takes it
 	pricingFP  string     // identifies the pricing table and the build (its renderer) in report cache keys
 	scanMu     sync.Mutex // one scan at a time in this process
 }
@@ -63,7 +91,7 @@ func New(db *store.Store, opts Options) *Ledger {
 	}
 	return &Ledger{db: db, roots: append([]string(nil), opts.Roots...), log: opts.Log,
 		workers: opts.Workers, batchBytes: opts.BatchBytes, beforeRead: opts.BeforeRead, snapshot: opts.Snapshot.withDefaults(),
-		pricingFP: warm.PricingFingerprint() + "|" + warm.BuildID()}
+		listing: opts.Listing, pricingFP: warm.PricingFingerprint() + "|" + warm.BuildID()}
 }
 
 // Roots are the directories the ledger reads.
@@ -130,7 +158,7 @@ func (l *Ledger) Scan(ctx context.Context, onProgress func(Progress)) (ScanStats
 func (l *Ledger) scan(ctx context.Context, onProgress func(Progress), listed **warm.Tree) (ScanStats, error) {
 	start := time.Now()
 	var st ScanStats
-	tree, files, err := listFiles(l.roots)
+	tree, files, err := l.list()
 	if err != nil {
 		return st, err
 	}
@@ -212,6 +240,18 @@ func (l *Ledger) scan(ctx context.Context, onProgress func(Progress), listed **w
 	l.log.Debug("tokens: scanned transcripts", "files", st.Files, "read", st.Read, "bytes", st.Bytes,
 		"entries", st.Entries, "added", st.Added, "improved", st.Improved, "took", st.Duration)
 	return st, nil
+}
+
+// list lists the transcripts, or takes the listing Options.Listing started.
+func (l *Ledger) list() (*warm.Tree, []fileInfo, error) {
+	if pl := l.listing; pl != nil {
+		l.listing = nil
+		if slices.Equal(pl.roots, l.roots) {
+			<-pl.done
+			return pl.tree, pl.files, pl.err
+		}
+	}
+	return listFiles(l.roots)
 }
 
 // writeAll records the parse results in transactions on h.

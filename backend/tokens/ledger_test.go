@@ -754,3 +754,29 @@ func TestScanRestoresConnectionSettings(t *testing.T) {
 		t.Fatalf("WAL after a large scan: %v %v", st, err)
 	}
 }
+
+// A Ledger given a listing started earlier (Prelist) scans what that
+// listing found, once; a transcript written after it is read by the next
+// scan. A listing of other roots is not used.
+func TestScanUsesPrelisting(t *testing.T) {
+	e := newEnv(t, 1)
+	e.write(0, "-home-me-a/s1.jsonl", msg{id: "msg_1", req: "r1", at: t0, in: 1, out: 2}.line())
+	listing := Prelist(e.roots)
+	<-listing.done // the listing is finished before the next file appears
+	e.write(0, "-home-me-a/s2.jsonl", msg{id: "msg_2", req: "r2", at: t0, in: 1, out: 2}.line())
+	l := New(e.db, Options{Roots: e.roots, Listing: listing})
+	st, err := l.Scan(context.Background(), nil)
+	if err != nil || st.Files != 1 || st.Added != 1 {
+		t.Fatalf("first scan with the listing: %+v, %v; want 1 file, 1 response", st, err)
+	}
+	st, err = l.Scan(context.Background(), nil)
+	if err != nil || st.Files != 2 || st.Read != 1 || st.Added != 1 {
+		t.Fatalf("second scan: %+v, %v; want 2 files, 1 read, 1 response", st, err)
+	}
+
+	other := Prelist([]string{t.TempDir()})
+	l = New(e.db, Options{Roots: e.roots, Listing: other})
+	if st, err := l.Scan(context.Background(), nil); err != nil || st.Files != 2 || st.Read != 0 {
+		t.Fatalf("a listing of other roots was used: %+v, %v", st, err)
+	}
+}
