@@ -19,6 +19,9 @@
 #      native binary: bench/tokens/run.sh (default shape) does that run.
 # Usage: bench/static/run.sh   (after `make build`; ROUNDS=21 SETTLE=20
 #        SAMPLES=10 TOKENS=1; output in bench/out/static.txt)
+#        RT=1 (as root) runs parts 1-3 under `chrt -f 10`, so other work on a
+#        shared machine cannot take the cores from the processes timed (it
+#        still shares the disk); the quiet-machine run is the reference.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 OUT=bench/out
@@ -27,6 +30,8 @@ ROUNDS=${ROUNDS:-21}
 SETTLE=${SETTLE:-20}
 SAMPLES=${SAMPLES:-10}
 TOKENS=${TOKENS:-1}
+CHRT=()
+[ "${RT:-0}" = 1 ] && CHRT=(chrt -f 10)
 CLI=$PWD/build/bin/aimonitor
 CORE=$PWD/build/bin/aimonitor-core
 WIDGET=$PWD/build/bin/aimonitor-widget
@@ -34,12 +39,12 @@ WIDGET=$PWD/build/bin/aimonitor-widget
 go build -o "$OUT/spawn" ./bench/static/spawn
 
 {
-echo "== bench/static $(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== bench/static $(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)${CHRT:+, under ${CHRT[*]}}"
 echo "   targets: aimonitor version (launcher) <= 10 ms wall and <= 15 MB peak RSS; aimonitor switch (launcher -> core) <= 50 ms; daemon at rest <= 20 MB RSS; warm tokens <= 0.05x ccusage"
 echo "   $($CLI version)"
 echo
 echo "-- 1. start-up (median of $ROUNDS rounds, the four taking turns)"
-HOME=$(mktemp -d) "$OUT/spawn" -rounds "$ROUNDS" \
+HOME=$(mktemp -d) "${CHRT[@]}" "$OUT/spawn" -rounds "$ROUNDS" \
   "/bin/true (process floor)=/bin/true" "aimonitor version=$CLI version" "aimonitor-core version=$CORE version" \
   "aimonitor-widget version=$WIDGET version"
 echo
@@ -101,7 +106,7 @@ for bin in "$CLI" "$WIDGET"; do
   kill -INT "$pid"; wait "$pid" || true
 done
 INNER
-scripts/sandbox bash "$OUT/static-inner.sh" "$CLI" "$WIDGET" "$PWD/$OUT/spawn" "$ROUNDS" "$SETTLE" "$SAMPLES" "$PWD/$OUT" "$CORE" 2>&1 |
+"${CHRT[@]}" scripts/sandbox bash "$OUT/static-inner.sh" "$CLI" "$WIDGET" "$PWD/$OUT/spawn" "$ROUNDS" "$SETTLE" "$SAMPLES" "$PWD/$OUT" "$CORE" 2>&1 |
   grep -v 'dbus-daemon\|fd limit' | tee -a "$OUT/static.txt"
 rm -f "$OUT/static-inner.sh"
 
