@@ -72,21 +72,16 @@ Only what changed since the last run is read.`,
 					return err
 				}
 			}
-			if asJSON {
-				// Straight from the ledger's cache when nothing changed (a
-				// long history is hundreds of KB), only indented; the costs
-				// keep their full precision.
-				raw, err := ledger.ReportJSON(cmd.Context(), q)
-				if err != nil {
-					return err
-				}
-				return warm.WriteJSON(a.deps.Stdout, raw)
-			}
-			rep, err := ledger.Report(cmd.Context(), q)
+			// JSON straight from the ledger's cache when nothing changed (a
+			// long history is hundreds of KB), only indented; the costs keep
+			// their full precision. The answer is remembered in the ledger's
+			// snapshot, for the launcher to print again (backend/tokens/warm).
+			out, err := ledger.Answer(cmd.Context(), q, asJSON)
 			if err != nil {
 				return err
 			}
-			return warm.PrintTable(a.deps.Stdout, &rep)
+			_, err = a.deps.Stdout.Write(out)
+			return err
 		},
 	}
 	f := cmd.Flags()

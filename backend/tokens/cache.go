@@ -82,16 +82,7 @@ func midnights(conn *sqlite.Conn, h hashWriter, from, to int64, loc *time.Locati
 	if err != nil {
 		return err
 	}
-	t := time.UnixMilli(first).In(loc)
-	y, m, d := t.Date()
-	var buf []byte
-	for day := time.Date(y, m, d, 0, 0, 0, 0, loc); day.UnixMilli() <= last; {
-		buf = strconv.AppendInt(buf[:0], day.UnixMilli(), 10)
-		buf = append(buf, ',')
-		h.Write(buf)
-		y, m, d = day.Date()
-		day = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-	}
+	warm.WriteMidnights(h, first, last, loc)
 	return nil
 }
 

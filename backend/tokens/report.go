@@ -41,7 +41,7 @@ func Location(name string) (*time.Location, error) { return warm.Location(name) 
 // Report sums the recorded usage as q asks. Answers are cached until the
 // ledger next changes (see cache.go).
 func (l *Ledger) Report(ctx context.Context, q Query) (Report, error) {
-	rep, raw, err := l.report(ctx, q)
+	rep, raw, _, err := l.report(ctx, q)
 	if err != nil || rep != nil {
 		if rep == nil {
 			return Report{}, err
@@ -58,19 +58,18 @@ func (l *Ledger) Report(ctx context.Context, q Query) (Report, error) {
 // ReportJSON is Report encoded as JSON (what `aimonitor tokens --json`
 // prints), straight from the cache when it can be.
 func (l *Ledger) ReportJSON(ctx context.Context, q Query) ([]byte, error) {
-	_, raw, err := l.report(ctx, q)
+	_, raw, _, err := l.report(ctx, q)
 	return raw, err
 }
 
 // report answers from the cache (rep nil, raw set) or computes the report
-// (both set) and caches it.
-func (l *Ledger) report(ctx context.Context, q Query) (rep *Report, raw []byte, err error) {
+// (both set) and caches it; gen is the ledger's generation it is of.
+func (l *Ledger) report(ctx context.Context, q Query) (rep *Report, raw []byte, gen int64, err error) {
 	p, err := warm.PlanOf(q)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	var key string
-	var gen int64
 	err = l.db.Read(ctx, func(conn *sqlite.Conn) error {
 		if key, gen, err = cacheKey(conn, q, p.By, p.From, p.To, p.Location, l.pricingFP); err != nil {
 			return err
@@ -82,16 +81,16 @@ func (l *Ledger) report(ctx context.Context, q Query) (rep *Report, raw []byte, 
 		return compute(conn, rep, p)
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading token usage: %w", err)
+		return nil, nil, 0, fmt.Errorf("reading token usage: %w", err)
 	}
 	if rep == nil {
-		return nil, raw, nil
+		return nil, raw, gen, nil
 	}
 	if raw, err = warm.MarshalReport(rep); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	l.store(ctx, key, gen, raw)
-	return rep, raw, nil
+	return rep, raw, gen, nil
 }
 
 // compute builds the report from token_usage, grouped by package warm (the

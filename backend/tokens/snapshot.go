@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -84,6 +85,42 @@ func (l *Ledger) writeSnapshot(ctx context.Context, o *SnapshotOptions, tree *wa
 	}
 	if old != nil && old.Generation == s.Generation {
 		return nil // current
+	}
+	return warm.WriteSnapshot(o.Path, s)
+}
+
+// Answer is what `aimonitor tokens` prints for q: the report as indented
+// JSON (asJSON) or as a table, through warm.Print, the code the launcher
+// prints with. The answer is remembered in the snapshot when that holds
+// the rows it was computed from, so the launcher can print it again.
+func (l *Ledger) Answer(ctx context.Context, q Query, asJSON bool) ([]byte, error) {
+	rep, raw, gen, err := l.report(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := warm.Print(&out, rep, raw, asJSON); err != nil {
+		return nil, err
+	}
+	if err := l.remember(q, asJSON, gen, out.Bytes()); err != nil {
+		l.log.Debug("tokens: could not remember an answer in the snapshot", "err", err)
+	}
+	return out.Bytes(), nil
+}
+
+// remember adds an answer computed at generation gen to the snapshot, if
+// the snapshot is of that generation (of this build, over this database).
+func (l *Ledger) remember(q Query, asJSON bool, gen int64, out []byte) error {
+	o := l.snapshot
+	if o == nil || o.Build == "" {
+		return nil
+	}
+	s, err := warm.ReadSnapshot(o.Path)
+	if err != nil || s.Build != o.Build || s.Generation != gen || s.Ledger != warm.FileIdentity(l.db.Path()) {
+		return nil // none, or not of these rows: the next scan writes one
+	}
+	if !s.Remember(warm.OutputKey(s, q, asJSON), out) {
+		return nil
 	}
 	return warm.WriteSnapshot(o.Path, s)
 }

@@ -51,7 +51,7 @@ func Fast(args []string, e FastEnv) (handled bool, err error) {
 	if err != nil {
 		return false, nil
 	}
-	snap, err := ReadSnapshot(filepath.Join(p.DataDir, SnapshotName))
+	snap, err := mapSnapshot(filepath.Join(p.DataDir, SnapshotName))
 	if err != nil || snap.Build != e.Build || snap.Config == "" {
 		return false, nil
 	}
@@ -61,6 +61,12 @@ func Fast(args []string, e FastEnv) (handled bool, err error) {
 	tree, err := List(DefaultRoots(e.Environ))
 	if err != nil || !tree.Equal(snap.Tree) {
 		return false, nil
+	}
+	// What the command line printed for the same query from the same rows,
+	// if it remembered it; else rendered here, by the same code.
+	if data, ok := snap.output(OutputKey(snap, cmd.q, cmd.json)); ok {
+		_, err = e.Stdout.Write(data)
+		return true, err
 	}
 	var out bytes.Buffer
 	if !Render(&out, snap, cmd.q, cmd.json) {
@@ -91,11 +97,13 @@ func Render(w io.Writer, snap *Snapshot, q Query, asJSON bool) bool {
 		return false
 	}
 	g.Fill(rep)
+	var raw []byte
 	if asJSON {
-		raw, err := MarshalReport(rep)
-		return err == nil && WriteJSON(w, raw) == nil
+		if raw, err = MarshalReport(rep); err != nil {
+			return false
+		}
 	}
-	return PrintTable(w, rep) == nil
+	return Print(w, rep, raw, asJSON) == nil
 }
 
 // fastCmd is a command line Fast accepts.

@@ -38,7 +38,7 @@ const SnapshotName = "tokens.snapshot"
 // snapshotMagic starts the file; snapshotVersion is its format.
 const (
 	snapshotMagic   = "aimonitor tokens snapshot\n"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 // maxSnapshot bounds what a reader accepts (a history of years is a few MB).
@@ -56,7 +56,23 @@ type Snapshot struct {
 	// (bucket, model, project, class), the order reports add them in.
 	Rows []UsageRow
 	rows rowData // encoded rows of a snapshot read back (see EachRow)
+	// First and Last are the first and last bucket of the rows (Encode
+	// sets them).
+	First, Last int64
+	// Outputs are what the command line printed from these rows lately,
+	// under OutputKey: it remembers its answers as the ledger remembers
+	// its reports, and the launcher prints one again when asked the same.
+	Outputs []Output
 }
+
+// Output is a report as the command line printed it.
+type Output struct {
+	Key  string
+	Data []byte
+}
+
+// maxOutputs bounds the answers a snapshot remembers.
+const maxOutputs = 4
 
 // rowData is the encoded rows of a snapshot read back, decoded on demand:
 // a report reads each once, so they are never all held as structs.
@@ -78,6 +94,17 @@ func (s *Snapshot) Encode() []byte {
 	str(s.Ledger)
 	str(s.Config)
 	num(s.Generation)
+	s.First, s.Last = 0, 0
+	nrows := 0
+	s.EachRow(func(r *UsageRow) {
+		if nrows == 0 {
+			s.First, s.Last = r.Bucket, r.Bucket
+		}
+		s.First, s.Last = min(s.First, r.Bucket), max(s.Last, r.Bucket)
+		nrows++
+	})
+	num(s.First)
+	num(s.Last)
 	t := s.Tree
 	if t == nil {
 		t = &Tree{}
@@ -122,10 +149,14 @@ func (s *Snapshot) Encode() []byte {
 			str(m[id])
 		}
 	}
-	unum(uint64(len(s.Rows)))
+	unum(uint64(len(s.Outputs)))
+	for _, o := range s.Outputs {
+		str(o.Key)
+		str(string(o.Data))
+	}
+	unum(uint64(nrows))
 	var last int64
-	for i := range s.Rows {
-		r := &s.Rows[i]
+	s.EachRow(func(r *UsageRow) {
 		num(r.Bucket - last)
 		last = r.Bucket
 		num(r.Model)
@@ -145,7 +176,7 @@ func (s *Snapshot) Encode() []byte {
 		if r.Sums.Cost != 0 {
 			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Sums.Cost))
 		}
-	}
+	})
 	out := make([]byte, 0, len(snapshotMagic)+16+len(b))
 	out = append(out, snapshotMagic...)
 	out = binary.AppendUvarint(out, snapshotVersion)
@@ -219,6 +250,18 @@ func (d *decoder) count(min int) int {
 	return int(v)
 }
 
+// bytes is a length-prefixed byte string, not copied.
+func (d *decoder) bytes() []byte {
+	n := d.unum()
+	if n > uint64(len(d.b)) {
+		d.fail("bytes beyond the end")
+		return nil
+	}
+	b := d.b[:n:n]
+	d.b = d.b[n:]
+	return b
+}
+
 func (d *decoder) str() string {
 	n := d.unum()
 	if n > uint64(len(d.b)) {
@@ -262,6 +305,8 @@ func parseBody(body []byte) (*Snapshot, error) {
 	s.Ledger = d.str()
 	s.Config = d.str()
 	s.Generation = d.num()
+	s.First = d.num()
+	s.Last = d.num()
 	t := s.Tree
 	t.Roots = make([]Root, d.count(2))
 	for i := range t.Roots {
@@ -295,6 +340,11 @@ func parseBody(body []byte) (*Snapshot, error) {
 			id := d.num()
 			(*m)[id] = d.str()
 		}
+	}
+	s.Outputs = make([]Output, d.count(2))
+	for i := range s.Outputs {
+		s.Outputs[i].Key = d.str()
+		s.Outputs[i].Data = d.bytes()
 	}
 	s.rows.n = d.count(10)
 	s.rows.data = d.b

@@ -28,7 +28,8 @@ func sampleSnapshot(rows int) *Snapshot {
 				{Dir: 1, Name: "s.jsonl", Size: 1 << 40, MtimeNS: 1765000000123456789, Inode: math.MaxUint64},
 				{Dir: 2, Name: "agent-1.jsonl", Size: 0, MtimeNS: 1, Inode: 3}},
 		},
-		Dims: Dims{Models: map[int64]string{1: "claude-opus-4-5", 2: "", 3: "some-local-model"}, Projects: map[int64]string{1: "/home/me/app", 2: ""}},
+		Dims:    Dims{Models: map[int64]string{1: "claude-opus-4-5", 2: "", 3: "some-local-model"}, Projects: map[int64]string{1: "/home/me/app", 2: ""}},
+		Outputs: []Output{{Key: "day:abc", Data: []byte("{\n  \"by\": \"day\"\n}\n\n")}, {Key: "model:x", Data: nil}},
 	}
 	for i := range rows {
 		s.Rows = append(s.Rows, UsageRow{Bucket: int64(1960000 + i/3), Model: int64(1 + i%3), Project: int64(1 + i%2), Class: i % 4,
@@ -56,6 +57,12 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		}
 		if !got.Tree.Equal(s.Tree) || !reflect.DeepEqual(got.Dims, s.Dims) {
 			t.Fatalf("tree or names differ: %+v %+v", got.Tree, got.Dims)
+		}
+		if len(got.Outputs) != 2 || got.Outputs[0].Key != "day:abc" || string(got.Outputs[0].Data) != string(s.Outputs[0].Data) || len(got.Outputs[1].Data) != 0 {
+			t.Fatalf("outputs: %+v", got.Outputs)
+		}
+		if n > 0 && (got.First != s.Rows[0].Bucket || got.Last != s.Rows[n-1].Bucket) {
+			t.Fatalf("first and last bucket: %d %d", got.First, got.Last)
 		}
 		if rows := rowsOf(got); !reflect.DeepEqual(rows, s.Rows) {
 			t.Fatalf("%d rows: got %d rows, first differing", n, len(rows))
@@ -209,8 +216,13 @@ func FuzzParseSnapshot(f *testing.F) {
 			for _, by := range []string{ByDay, ByModel, ByProject} {
 				Render(&buf, s, Query{By: by}, true)
 			}
+			for _, q := range []Query{{}, {Since: "2026-01-01"}} {
+				if key := OutputKey(s, q, true); key != "" {
+					s.Remember(key, []byte("answer"))
+				}
+			}
 			again, err := ParseSnapshot(s.Encode())
-			if err != nil || !again.Tree.Equal(s.Tree) || len(rowsOf(again)) != len(s.Rows) {
+			if err != nil || !again.Tree.Equal(s.Tree) || len(rowsOf(again)) != len(s.Rows) || len(again.Outputs) != len(s.Outputs) {
 				t.Fatalf("does not read back: %v", err)
 			}
 		}

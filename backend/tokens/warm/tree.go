@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -158,12 +159,13 @@ type subtree struct {
 // each walked by walkProject.
 type topDir struct {
 	handle  dirHandle
+	walker  walker // the one that read it, handed on to a worker
 	files   []File // Dir is 0: the root
 	subdirs []string
-	err     error
 }
 
-// add walks the root's subdirectories on the CPUs and appends everything.
+// add walks the root's subdirectories on the CPUs and appends everything,
+// in the order of the subdirectories' names.
 func (t *Tree) add(top *topDir, real string) {
 	defer top.handle.close()
 	base := len(t.Dirs)
@@ -172,35 +174,55 @@ func (t *Tree) add(top *topDir, real string) {
 		f.Dir = base
 		t.Files = append(t.Files, f)
 	}
-	found := make([]subtree, len(top.subdirs))
+	// Each worker appends to its own lists; span says where each
+	// subdirectory's part is.
+	type span struct{ worker, dirs, dirsEnd, files, filesEnd int }
+	spans := make([]span, len(top.subdirs))
 	workers := min(runtime.GOMAXPROCS(0), len(top.subdirs))
+	found := make([]subtree, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	work := func() {
-		var w walker
+	work := func(id int, w *walker) {
+		// Room for a large tree from the start: untouched capacity costs
+		// nothing, while growing copies (and touches) everything again.
+		found[id] = subtree{dirs: make([]Dir, 0, 1024), files: make([]File, 0, 4096)}
+		w.out = &found[id]
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= len(top.subdirs) {
 				return
 			}
 			name := top.subdirs[i]
-			w.out = &found[i]
+			sp := span{worker: id, dirs: len(w.out.dirs), files: len(w.out.files)}
 			w.walk(top.handle, name, real+string(filepath.Separator)+name, name)
+			sp.dirsEnd, sp.filesEnd = len(w.out.dirs), len(w.out.files)
+			spans[i] = sp
 		}
 	}
-	for range workers - 1 {
+	for id := 1; id < workers; id++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work()
+			work(id, &walker{})
 		}()
 	}
-	work()
+	if workers > 0 {
+		work(0, &top.walker)
+	}
 	wg.Wait()
+	nd, nf := 0, 0
 	for _, s := range found {
-		off := len(t.Dirs)
-		t.Dirs = append(t.Dirs, s.dirs...)
-		for _, f := range s.files {
+		nd += len(s.dirs)
+		nf += len(s.files)
+	}
+	t.Dirs = slices.Grow(t.Dirs, nd)
+	t.Files = slices.Grow(t.Files, nf)
+	for _, sp := range spans {
+		s := &found[sp.worker]
+		// A file's Dir is an index into its worker's list: rebase it.
+		off := len(t.Dirs) - sp.dirs
+		t.Dirs = append(t.Dirs, s.dirs[sp.dirs:sp.dirsEnd]...)
+		for _, f := range s.files[sp.files:sp.filesEnd] {
 			f.Dir += off
 			t.Files = append(t.Files, f)
 		}

@@ -43,13 +43,12 @@ func readTop(real string) (*topDir, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: real, Err: err}
 	}
-	var w walker
-	ents, err := w.readDir(fd)
+	top := &topDir{handle: dirHandle{fd}}
+	ents, err := top.walker.readDir(fd)
 	if err != nil {
 		unix.Close(fd)
 		return nil, &fs.PathError{Op: "readdirent", Path: real, Err: err}
 	}
-	top := &topDir{handle: dirHandle{fd}}
 	for _, e := range ents {
 		typ := e.typ
 		var st unix.Stat_t
@@ -139,7 +138,7 @@ func modeType(mode uint32) uint8 {
 // is reused by the next call; an error returns what was read before it.
 func (w *walker) readDir(fd int) ([]entry, error) {
 	if w.buf == nil {
-		w.buf = make([]byte, 16<<10)
+		w.buf = make([]byte, 8<<10)
 	}
 	w.ents = w.ents[:0]
 	for {

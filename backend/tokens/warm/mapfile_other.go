@@ -1,0 +1,5 @@
+//go:build !unix
+
+package warm
+
+func mapSnapshot(path string) (*Snapshot, error) { return ReadSnapshot(path) }
