@@ -173,7 +173,7 @@ func (f *freshLedger) done(conn *sqlite.Conn) error {
 // aggregates its records changed.
 func (l *Ledger) write(h *store.Held, fresh *freshLedger, q *insertQueue, first bool, fileIDs map[string]int64, fn func(m *merger) error, st *ScanStats) error {
 	if q.at == nil {
-		q.rows, q.at = make([]queuedRow, 0, insertBatch), make(map[int64]int, insertBatch)
+		q.at = map[int64]int{}
 	}
 	err := h.WriteUnchecked(func(conn *sqlite.Conn) error {
 		clear(q.at) // left over from a transaction that failed
