@@ -76,6 +76,7 @@ func ParseLine(dst []Entry, line []byte) []Entry {
 // does not allocate them again; each reader has one.
 type recent struct {
 	session, model, cwd, version string
+	messageID, requestID         string // copies of a response sit on adjacent lines
 }
 
 func parseLine(dst []Entry, line []byte, rc *recent) []Entry {
@@ -101,13 +102,13 @@ func parseLine(dst []Entry, line []byte, rc *recent) []Entry {
 			return dst
 		}
 		e.Time, e.Sidechain = p.time(d.timestamp), d.sidechain
-		e.RequestID, e.HasRequestID = p.str(d.requestID), d.requestID.set
+		e.RequestID, e.HasRequestID = p.reuse(d.requestID, &rc.requestID), d.requestID.set
 		e.CostUSD, e.HasCost = d.cost, d.hasCost
 		m = &d.msg
 	case p.progress.ok():
 		pr := &p.progress
 		e.Time, e.Sidechain = p.time(pr.timestamp), pr.sidechain
-		e.RequestID, e.HasRequestID = p.str(pr.requestID), pr.requestID.set
+		e.RequestID, e.HasRequestID = p.reuse(pr.requestID, &rc.requestID), pr.requestID.set
 		e.CostUSD, e.HasCost = pr.cost, pr.hasCost
 		m = &pr.msg
 	default:
@@ -117,7 +118,7 @@ func parseLine(dst []Entry, line []byte, rc *recent) []Entry {
 		return dst
 	}
 	e.SessionID = p.reuse(p.sessionID, &rc.session)
-	e.MessageID = p.str(m.id)
+	e.MessageID = p.reuse(m.id, &rc.messageID)
 	e.Model = p.reuse(m.model, &rc.model)
 	e.Cwd = p.reuse(p.cwd, &rc.cwd)
 	if (p.sessionID.set && e.SessionID == "") || (e.HasRequestID && e.RequestID == "") ||
