@@ -62,10 +62,11 @@ type secretStruct struct {
 // a private connection and an encrypted session (a Diffie-Hellman exchange
 // on both sides) and, when it succeeded, leaves both open for sessionKeep,
 // so the operations of one command (a switch reads three secrets) share
-// them; then they are closed, and nothing stale survives: a session is
-// reused only while the same program still owns the Secret Service name
-// (a restarted keyring daemon has a new unique name) and never after an
-// operation on it failed.
+// them; then they are closed, and nothing stale survives: a session's
+// calls go to the unique bus name of the program that opened it, so once
+// that program is gone (a restarted keyring daemon has a new unique name)
+// they fail and the operation starts over on a new session; and a session
+// is never kept after an operation on it failed.
 type secretService struct {
 	opts    Options
 	address string
@@ -258,9 +259,15 @@ type ssSessionConn struct {
 	algorithm string
 	key       []byte // AES key of a DH session; nil for plain
 	// owner is the unique bus name of the program that opened the session
-	// ("" when the bus would not say): the session is good only while it
-	// still owns the Secret Service name.
+	// ("" when the bus would not say). Once it is known every call goes to
+	// it rather than to the Secret Service name, so the session's calls can
+	// only ever reach the program that holds it: when that program has gone
+	// (a restarted keyring daemon has a new unique name) they fail, and
+	// gone says so.
 	owner string
+	gone  bool
+	// reused: the session was kept from an earlier operation.
+	reused bool
 }
 
 // ownerNow asks the bus who owns the Secret Service name now ("" if
@@ -287,8 +294,21 @@ func (s *secretService) withSession(ctx context.Context, what string, fn func(*s
 		return err
 	}
 	if err := fn(sess); err != nil {
-		sess.end(ctx)
-		return err
+		if !sess.reused || !sess.gone {
+			sess.end(ctx)
+			return err
+		}
+		// The kept session's program is gone, so nothing reached it, and
+		// there is nobody to tell: drop it and start over on a new one.
+		clear(sess.key)
+		sess.conn.Close()
+		if sess, err = s.newSession(ctx, what); err != nil {
+			return err
+		}
+		if err := fn(sess); err != nil {
+			sess.end(ctx)
+			return err
+		}
 	}
 	s.keepSession(sess)
 	return nil
@@ -340,10 +360,14 @@ func (s *secretService) takeSession(ctx context.Context, what string) (*ssSessio
 	}
 	s.mu.Unlock()
 	if sess != nil {
-		if sess.conn.Connected() && sess.owner != "" && sess.ownerNow(ctx) == sess.owner {
+		// Its calls go to its owner's unique name: whether the owner is
+		// still there shows in the first of them (withSession), with no
+		// round trip to ask first.
+		if sess.conn.Connected() && sess.owner != "" {
+			sess.reused, sess.gone = true, false
 			return sess, nil
 		}
-		// Its provider is gone: nobody to tell (a call to the name could
+		// No owner to address: nobody to tell (a call to the name could
 		// even start a new one), so only its key and connection go.
 		clear(sess.key)
 		sess.conn.Close()
@@ -511,7 +535,15 @@ func (sess *ssSessionConn) close(ctx context.Context) {
 func (sess *ssSessionConn) call(ctx context.Context, path dbus.ObjectPath, method string, args ...any) *dbus.Call {
 	cctx, cancel := context.WithTimeout(ctx, sess.ss.opts.CallTimeout)
 	defer cancel()
-	return sess.conn.Object(ssBusName, path).CallWithContext(cctx, method, 0, args...)
+	dest := ssBusName
+	if sess.owner != "" {
+		dest = sess.owner
+	}
+	call := sess.conn.Object(dest, path).CallWithContext(cctx, method, 0, args...)
+	if sess.owner != "" && (isDBusError(call.Err, errNameServiceUnknown) || isDBusError(call.Err, errNameNameHasNoOwner)) {
+		sess.gone = true
+	}
+	return call
 }
 
 // seal turns plaintext into a Secret for this session. For DH sessions the
