@@ -59,7 +59,7 @@ func Fast(args []string, e FastEnv) (handled bool, err error) {
 		return false, nil
 	}
 	tree, err := List(DefaultRoots(e.Environ))
-	if err != nil || !tree.Equal(snap.Tree) {
+	if err != nil || !bytes.Equal(appendTree(nil, tree), snap.treeRaw) {
 		return false, nil
 	}
 	// What the command line printed for the same query from the same rows,
@@ -88,12 +88,12 @@ func Render(w io.Writer, snap *Snapshot, q Query, asJSON bool) bool {
 	rep := plan.NewReport(q)
 	g := NewGrouper(snap.Dims)
 	first, end := BucketRange(plan.From, plan.To)
-	snap.EachRow(func(r *UsageRow) {
+	rowsErr := snap.EachRow(func(r *UsageRow) {
 		if err == nil && r.Bucket >= first && r.Bucket < end {
 			err = g.AddBy(plan.By, plan.Location, r)
 		}
 	})
-	if err != nil {
+	if err != nil || rowsErr != nil {
 		return false
 	}
 	g.Fill(rep)

@@ -2,4 +2,4 @@
 
 package warm
 
-func mapSnapshot(path string) (*Snapshot, error) { return ReadSnapshot(path) }
+func mapSnapshot(path string) (*Snapshot, error) { return readLazily(path) }

@@ -29,7 +29,7 @@ func mapSnapshot(path string) (*Snapshot, error) {
 	}
 	data, err := syscall.Mmap(fd, 0, int(st.Size), syscall.PROT_READ, syscall.MAP_PRIVATE)
 	if err != nil {
-		return ReadSnapshot(path)
+		return readLazily(path)
 	}
-	return ParseSnapshot(data)
+	return parseSnapshot(data, true)
 }

@@ -40,8 +40,12 @@ func OutputKey(s *Snapshot, q Query, asJSON bool) string {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%t|%s|%d|%d|%q|%q|%q|", asJSON, p.By, p.From, p.To, p.Location.String(), q.Since, q.Until)
 	if p.By == ByDay {
-		if first, last, ok := s.bucketsIn(p.From, p.To); ok {
-			if first < -maxBucket || last > maxBucket || last-first > maxKeyedDays*24*4 {
+		first, last, ok, err := s.bucketsIn(p.From, p.To)
+		if err != nil {
+			return ""
+		}
+		if ok {
+			if first < -maxBucket || last > maxBucket || last < first || last-first > maxKeyedDays*24*4 {
 				return "" // no real history spans this: not worth a key
 			}
 			WriteMidnights(h, first*BucketMS, last*BucketMS, p.Location)
@@ -59,12 +63,12 @@ const (
 
 // bucketsIn is the first and last bucket with rows in [from, to) unix
 // milliseconds.
-func (s *Snapshot) bucketsIn(from, to int64) (first, last int64, ok bool) {
+func (s *Snapshot) bucketsIn(from, to int64) (first, last int64, ok bool, err error) {
 	lo, end := BucketRange(from, to)
 	if lo <= s.First && s.Last < end {
-		return s.First, s.Last, s.hasRows()
+		return s.First, s.Last, s.hasRows(), nil
 	}
-	s.EachRow(func(r *UsageRow) {
+	err = s.EachRow(func(r *UsageRow) {
 		if r.Bucket >= lo && r.Bucket < end {
 			if !ok {
 				first, ok = r.Bucket, true
@@ -72,7 +76,7 @@ func (s *Snapshot) bucketsIn(from, to int64) (first, last int64, ok bool) {
 			last = r.Bucket
 		}
 	})
-	return first, last, ok
+	return first, last, ok, err
 }
 
 func (s *Snapshot) hasRows() bool { return len(s.Rows) > 0 || s.rows.n > 0 }

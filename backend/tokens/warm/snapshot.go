@@ -54,8 +54,9 @@ type Snapshot struct {
 	Dims       Dims
 	// Rows are the aggregate rows in the ledger's primary key order
 	// (bucket, model, project, class), the order reports add them in.
-	Rows []UsageRow
-	rows rowData // encoded rows of a snapshot read back (see EachRow)
+	Rows    []UsageRow
+	rows    rowData // encoded rows of a snapshot read back (see EachRow)
+	treeRaw []byte  // the encoded tree of a snapshot read lazily
 	// First and Last are the first and last bucket of the rows (Encode
 	// sets them).
 	First, Last int64
@@ -77,8 +78,28 @@ const maxOutputs = 4
 // rowData is the encoded rows of a snapshot read back, decoded on demand:
 // a report reads each once, so they are never all held as structs.
 type rowData struct {
-	n    int
-	data []byte
+	n       int
+	data    []byte
+	checked bool // decoded once without error
+}
+
+// check decodes the rows once, so that EachRow cannot fail half way.
+func (r *rowData) check() error {
+	if r.checked {
+		return nil
+	}
+	rd := rowDecoder{decoder: decoder{b: r.data}}
+	for range r.n {
+		rd.next()
+	}
+	if rd.err != nil {
+		return rd.err
+	}
+	if len(rd.b) != 0 {
+		return fmt.Errorf("%w: bytes after the last row", ErrBadSnapshot)
+	}
+	r.checked = true
+	return nil
 }
 
 // Encode writes s in the snapshot format.
@@ -96,7 +117,8 @@ func (s *Snapshot) Encode() []byte {
 	num(s.Generation)
 	s.First, s.Last = 0, 0
 	nrows := 0
-	s.EachRow(func(r *UsageRow) {
+	_ = s.EachRow(func(r *UsageRow) { // checked already, or Rows
+
 		if nrows == 0 {
 			s.First, s.Last = r.Bucket, r.Bucket
 		}
@@ -105,10 +127,67 @@ func (s *Snapshot) Encode() []byte {
 	})
 	num(s.First)
 	num(s.Last)
-	t := s.Tree
+	b = appendTree(b, s.Tree)
+	for _, m := range []map[int64]string{s.Dims.Models, s.Dims.Projects} {
+		ids := make([]int64, 0, len(m))
+		for id := range m {
+			ids = append(ids, id)
+		}
+		sortInt64s(ids)
+		unum(uint64(len(ids)))
+		for _, id := range ids {
+			num(id)
+			str(m[id])
+		}
+	}
+	unum(uint64(len(s.Outputs)))
+	for _, o := range s.Outputs {
+		str(o.Key)
+		str(string(o.Data))
+	}
+	unum(uint64(nrows))
+	var last int64
+	_ = s.EachRow(func(r *UsageRow) {
+		num(r.Bucket - last)
+		last = r.Bucket
+		num(r.Model)
+		num(r.Project)
+		class := uint64(r.Class) << 1
+		if r.Sums.Cost != 0 {
+			class |= 1
+		}
+		unum(class)
+		num(r.Sums.Messages)
+		u := r.Sums.Usage
+		num(u.Input)
+		num(u.Output)
+		num(u.CacheCreation)
+		num(u.CacheCreate1h)
+		num(u.CacheRead)
+		if r.Sums.Cost != 0 {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Sums.Cost))
+		}
+	})
+	out := make([]byte, 0, len(snapshotMagic)+16+len(b))
+	out = append(out, snapshotMagic...)
+	out = binary.AppendUvarint(out, snapshotVersion)
+	out = binary.AppendUvarint(out, uint64(len(b)))
+	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(b))
+	return append(out, b...)
+}
+
+// appendTree is the tree's part of the snapshot: the launcher encodes a
+// new listing the same way and compares the bytes.
+func appendTree(b []byte, t *Tree) []byte {
 	if t == nil {
 		t = &Tree{}
 	}
+	str := func(v string) {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	num := func(v int64) { b = binary.AppendVarint(b, v) }
+	unum := func(v uint64) { b = binary.AppendUvarint(b, v) }
 	unum(uint64(len(t.Roots)))
 	for _, r := range t.Roots {
 		str(r.Path)
@@ -137,52 +216,7 @@ func (s *Snapshot) Encode() []byte {
 		num(f.MtimeNS)
 		unum(f.Inode)
 	}
-	for _, m := range []map[int64]string{s.Dims.Models, s.Dims.Projects} {
-		ids := make([]int64, 0, len(m))
-		for id := range m {
-			ids = append(ids, id)
-		}
-		sortInt64s(ids)
-		unum(uint64(len(ids)))
-		for _, id := range ids {
-			num(id)
-			str(m[id])
-		}
-	}
-	unum(uint64(len(s.Outputs)))
-	for _, o := range s.Outputs {
-		str(o.Key)
-		str(string(o.Data))
-	}
-	unum(uint64(nrows))
-	var last int64
-	s.EachRow(func(r *UsageRow) {
-		num(r.Bucket - last)
-		last = r.Bucket
-		num(r.Model)
-		num(r.Project)
-		class := uint64(r.Class) << 1
-		if r.Sums.Cost != 0 {
-			class |= 1
-		}
-		unum(class)
-		num(r.Sums.Messages)
-		u := r.Sums.Usage
-		num(u.Input)
-		num(u.Output)
-		num(u.CacheCreation)
-		num(u.CacheCreate1h)
-		num(u.CacheRead)
-		if r.Sums.Cost != 0 {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Sums.Cost))
-		}
-	})
-	out := make([]byte, 0, len(snapshotMagic)+16+len(b))
-	out = append(out, snapshotMagic...)
-	out = binary.AppendUvarint(out, snapshotVersion)
-	out = binary.AppendUvarint(out, uint64(len(b)))
-	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(b))
-	return append(out, b...)
+	return b
 }
 
 func commonPrefix(a, b string) int {
@@ -277,7 +311,11 @@ func (d *decoder) str() string {
 // format version, a file cut short, a damaged byte) is an error wrapping
 // ErrBadSnapshot. The rows are checked and counted here, and decoded again
 // by EachRow.
-func ParseSnapshot(data []byte) (*Snapshot, error) {
+func ParseSnapshot(data []byte) (*Snapshot, error) { return parseSnapshot(data, false) }
+
+// parseSnapshot is ParseSnapshot, lazily for the launcher (see parseBody):
+// a snapshot read so is only good for Fast, never to encode again.
+func parseSnapshot(data []byte, lazy bool) (*Snapshot, error) {
 	rest, ok := strings.CutPrefix(string(data[:min(len(data), len(snapshotMagic))]), snapshotMagic)
 	if !ok || rest != "" {
 		return nil, fmt.Errorf("%w: no snapshot header", ErrBadSnapshot)
@@ -294,11 +332,14 @@ func ParseSnapshot(data []byte) (*Snapshot, error) {
 	if crc32.ChecksumIEEE(d.b[4:]) != sum {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrBadSnapshot)
 	}
-	return parseBody(d.b[4:])
+	return parseBody(d.b[4:], lazy)
 }
 
 // parseBody reads the body of a snapshot (after its header and checksum).
-func parseBody(body []byte) (*Snapshot, error) {
+// lazy (the launcher's way) keeps the tree as its encoded bytes, to compare
+// with a new listing encoded the same way, and leaves the rows to be
+// checked when first read.
+func parseBody(body []byte, lazy bool) (*Snapshot, error) {
 	d := &decoder{b: body}
 	s := &Snapshot{Tree: &Tree{}}
 	s.Build = d.str()
@@ -307,31 +348,15 @@ func parseBody(body []byte) (*Snapshot, error) {
 	s.Generation = d.num()
 	s.First = d.num()
 	s.Last = d.num()
-	t := s.Tree
-	t.Roots = make([]Root, d.count(2))
-	for i := range t.Roots {
-		t.Roots[i] = Root{Path: d.str(), Real: d.str()}
+	if s.First > s.Last {
+		d.fail("first bucket after the last")
 	}
-	t.Dirs = make([]Dir, d.count(4))
-	prev := ""
-	for i := range t.Dirs {
-		p := d.unum()
-		if p > uint64(len(prev)) {
-			d.fail("bad directory prefix")
-			break
-		}
-		path := prev[:p] + d.str()
-		t.Dirs[i] = Dir{Path: path, Project: d.str(), Unreadable: d.unum() == 1}
-		prev = path
-	}
-	t.Files = make([]File, d.count(5))
-	for i := range t.Files {
-		dir := d.unum()
-		if dir >= uint64(len(t.Dirs)) {
-			d.fail("file in an unknown directory")
-			break
-		}
-		t.Files[i] = File{Dir: int(dir), Name: d.str(), Size: d.num(), MtimeNS: d.num(), Inode: d.unum()}
+	treeStart := len(d.b)
+	if lazy {
+		d.skipTree()
+		s.treeRaw = body[len(body)-treeStart : len(body)-len(d.b)]
+	} else {
+		d.tree(s.Tree)
 	}
 	for _, m := range []*map[int64]string{&s.Dims.Models, &s.Dims.Projects} {
 		n := d.count(2)
@@ -351,18 +376,82 @@ func parseBody(body []byte) (*Snapshot, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	// Check the rows once, so that EachRow cannot fail half way.
-	rd := rowDecoder{decoder: decoder{b: s.rows.data}}
-	for range s.rows.n {
-		rd.next()
-	}
-	if rd.err != nil {
-		return nil, rd.err
-	}
-	if len(rd.b) != 0 {
-		return nil, fmt.Errorf("%w: bytes after the last row", ErrBadSnapshot)
+	if !lazy {
+		if err := s.rows.check(); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+// tree decodes the tree part into t.
+func (d *decoder) tree(t *Tree) {
+	t.Roots = make([]Root, d.count(2))
+	for i := range t.Roots {
+		t.Roots[i] = Root{Path: d.str(), Real: d.str()}
+	}
+	t.Dirs = make([]Dir, d.count(4))
+	prev := ""
+	for i := range t.Dirs {
+		p := d.unum()
+		if p > uint64(len(prev)) {
+			d.fail("bad directory prefix")
+			return
+		}
+		path := prev[:p] + d.str()
+		t.Dirs[i] = Dir{Path: path, Project: d.str(), Unreadable: d.unum() == 1}
+		prev = path
+	}
+	t.Files = make([]File, d.count(5))
+	for i := range t.Files {
+		dir := d.unum()
+		if dir >= uint64(len(t.Dirs)) {
+			d.fail("file in an unknown directory")
+			return
+		}
+		t.Files[i] = File{Dir: int(dir), Name: d.str(), Size: d.num(), MtimeNS: d.num(), Inode: d.unum()}
+	}
+}
+
+// skipTree checks the tree part as tree does, keeping nothing.
+func (d *decoder) skipTree() {
+	for range d.count(2) {
+		d.skip()
+		d.skip()
+	}
+	ndirs := d.count(4)
+	prev := uint64(0)
+	for range ndirs {
+		p := d.unum()
+		if p > prev {
+			d.fail("bad directory prefix")
+			return
+		}
+		prev = p + d.skip()
+		d.skip()
+		d.unum()
+	}
+	for range d.count(5) {
+		if d.unum() >= uint64(ndirs) {
+			d.fail("file in an unknown directory")
+			return
+		}
+		d.skip()
+		d.num()
+		d.num()
+		d.unum()
+	}
+}
+
+// skip passes over a length-prefixed string, returning its length.
+func (d *decoder) skip() uint64 {
+	n := d.unum()
+	if n > uint64(len(d.b)) {
+		d.fail("string beyond the end")
+		return 0
+	}
+	d.b = d.b[n:]
+	return n
 }
 
 // rowDecoder decodes the rows one at a time.
@@ -396,22 +485,33 @@ func (rd *rowDecoder) next() *UsageRow {
 }
 
 // EachRow calls fn with every aggregate row in order (the Rows it was
-// encoded from, for a snapshot read back). The row is reused between calls.
-func (s *Snapshot) EachRow(fn func(*UsageRow)) {
+// encoded from, for a snapshot read back). The row is reused between
+// calls. A snapshot read lazily has its rows checked first: an error, and
+// fn is never called.
+func (s *Snapshot) EachRow(fn func(*UsageRow)) error {
 	if s.rows.data == nil && s.rows.n == 0 {
 		for i := range s.Rows {
 			fn(&s.Rows[i])
 		}
-		return
+		return nil
+	}
+	if err := s.rows.check(); err != nil {
+		return err
 	}
 	rd := rowDecoder{decoder: decoder{b: s.rows.data}}
 	for range s.rows.n {
 		fn(rd.next())
 	}
+	return nil
 }
 
 // ReadSnapshot reads and parses the snapshot file at path.
-func ReadSnapshot(path string) (*Snapshot, error) {
+func ReadSnapshot(path string) (*Snapshot, error) { return readSnapshot(path, false) }
+
+// readLazily is ReadSnapshot for the launcher (parseSnapshot).
+func readLazily(path string) (*Snapshot, error) { return readSnapshot(path, true) }
+
+func readSnapshot(path string, lazy bool) (*Snapshot, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -428,7 +528,7 @@ func ReadSnapshot(path string) (*Snapshot, error) {
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, err
 	}
-	return ParseSnapshot(data)
+	return parseSnapshot(data, lazy)
 }
 
 // WriteSnapshot replaces the snapshot file at path with s: written to a

@@ -67,6 +67,18 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		if rows := rowsOf(got); !reflect.DeepEqual(rows, s.Rows) {
 			t.Fatalf("%d rows: got %d rows, first differing", n, len(rows))
 		}
+		// Read lazily (the launcher), the tree is its encoded bytes: those
+		// of the same tree listed again, and not of another.
+		lazy, err := parseSnapshot(s.Encode(), true)
+		if err != nil || !bytes.Equal(lazy.treeRaw, appendTree(nil, s.Tree)) || !reflect.DeepEqual(rowsOf(lazy), s.Rows) {
+			t.Fatalf("%d rows, read lazily: %v", n, err)
+		}
+		other := *s.Tree
+		other.Files = append([]File(nil), other.Files...)
+		other.Files[1].Size++
+		if bytes.Equal(lazy.treeRaw, appendTree(nil, &other)) {
+			t.Fatal("another tree encodes the same")
+		}
 	}
 }
 
@@ -198,8 +210,11 @@ func FuzzParseSnapshot(f *testing.F) {
 	f.Add([]byte(snapshotMagic + "\x01\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The whole file (its checksum stops most inputs early) and the
-		// body alone (every field's decoding).
-		for _, parse := range []func([]byte) (*Snapshot, error){ParseSnapshot, parseBody} {
+		// body alone (every field's decoding), read fully and lazily.
+		parsers := []func([]byte) (*Snapshot, error){ParseSnapshot,
+			func(b []byte) (*Snapshot, error) { return parseBody(b, false) },
+			func(b []byte) (*Snapshot, error) { return parseBody(b, true) }}
+		for i, parse := range parsers {
 			s, err := parse(data)
 			if err != nil {
 				if !errors.Is(err, ErrBadSnapshot) {
@@ -207,15 +222,20 @@ func FuzzParseSnapshot(f *testing.F) {
 				}
 				continue
 			}
-			// What parses can be listed, rendered and written again.
+			// What parses can be rendered, keyed and (read fully) listed
+			// and written again.
+			var buf bytes.Buffer
+			for _, by := range []string{ByDay, ByModel, ByProject} {
+				Render(&buf, s, Query{By: by}, true)
+				OutputKey(s, Query{By: by, Since: "2026-01-01"}, false)
+			}
+			if i == 2 {
+				continue
+			}
 			for i := range s.Tree.Files {
 				_ = s.Tree.Path(i)
 			}
 			s.Rows = rowsOf(s)
-			var buf bytes.Buffer
-			for _, by := range []string{ByDay, ByModel, ByProject} {
-				Render(&buf, s, Query{By: by}, true)
-			}
 			for _, q := range []Query{{}, {Since: "2026-01-01"}} {
 				if key := OutputKey(s, q, true); key != "" {
 					s.Remember(key, []byte("answer"))
