@@ -59,7 +59,7 @@ func Fast(args []string, e FastEnv) (handled bool, err error) {
 		return false, nil
 	}
 	tree, err := List(DefaultRoots(e.Environ))
-	if err != nil || !bytes.Equal(appendTree(nil, tree), snap.treeRaw) {
+	if err != nil || !bytes.Equal(appendTree(make([]byte, 0, len(snap.treeRaw)), tree), snap.treeRaw) {
 		return false, nil
 	}
 	// What the command line printed for the same query from the same rows,
