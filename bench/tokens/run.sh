@@ -143,7 +143,7 @@ rm -rf "$DATA"
 
 log "$SHAPE: timing ($RUNS rounds)"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-for f in cc cold warm corewarm cat scan; do : >"$S/$f.us"; done
+for f in cc cold warm corewarm true version cat scan; do : >"$S/$f.us"; done
 for i in $(seq "$RUNS"); do
 	warm_cache
 	usec "${THEIRS[@]}" >>"$S/cc.us"
@@ -153,6 +153,10 @@ for i in $(seq "$RUNS"); do
 	usec "${OURS[@]}" >/dev/null # the first warm run may still settle the database
 	usec "${OURS[@]}" >>"$S/warm.us"
 	[ -x "$CORE_BIN" ] && usec "${CORE[@]}" >>"$S/corewarm.us"
+	# What any warm run pays before it does anything: starting a process
+	# (this script's way), and the launcher's own start.
+	usec /bin/true >>"$S/true.us"
+	usec "$PWD/$BIN" version >>"$S/version.us"
 	usec warm_cache >>"$S/cat.us"
 	rm -rf "$DATA"
 	usec "${SCAN[@]}" >>"$S/scan.us"
@@ -186,6 +190,8 @@ CC=$(median <"$S/cc.us")
 COLD=$(median <"$S/cold.us")
 WARM=$(median <"$S/warm.us")
 COREWARM=$(median <"$S/corewarm.us" 2>/dev/null || true)
+TRUE_US=$(median <"$S/true.us")
+VERSION_US=$(median <"$S/version.us")
 CAT=$(median <"$S/cat.us")
 SCANT=$(median <"$S/scan.us")
 BYTES=$(du -sb "$CORPUS" | cut -f1)
@@ -200,6 +206,8 @@ BYTES=$(du -sb "$CORPUS" | cut -f1)
 	if [ -n "$COREWARM" ]; then
 		printf '%-26s %10s %14s %12s\n' "  aimonitor-core, warm" "$(ms "$COREWARM")" "$(spread <"$S/corewarm.us")" "$(ratio "$COREWARM" "$CC")"
 	fi
+	printf '%-26s %10s %14s %12s\n' "floor: /bin/true" "$(ms "$TRUE_US")" "$(spread <"$S/true.us")" "$(ratio "$TRUE_US" "$CC")"
+	printf '%-26s %10s %14s %12s\n' "floor: aimonitor version" "$(ms "$VERSION_US")" "$(spread <"$S/version.us")" "$(ratio "$VERSION_US" "$CC")"
 	printf '%-26s %10s %14s %12s\n' "floor: cat the tree" "$(ms "$CAT")" "$(spread <"$S/cat.us")" "$(ratio "$CAT" "$CC")"
 	printf '%-26s %10s %14s %12s\n' "floor: JSON scan alone" "$(ms "$SCANT")" "$(spread <"$S/scan.us")" "$(ratio "$SCANT" "$CC")"
 	echo "warm answered by: $WARM_SRC"
