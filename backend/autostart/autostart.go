@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/aimonitor/aimonitor/backend/paths"
+	"github.com/aimonitor/aimonitor/backend/programs"
 )
 
 // Label is the LaunchAgent label and the desktop file's base name.
@@ -38,15 +39,11 @@ type Entry struct {
 
 // ForEnv builds an Entry from an environment. Inside an AppImage the running
 // binary lives on a temporary mount, so the AppImage file itself ($APPIMAGE)
-// is what must start at login.
+// is what must start at login (programs.AppImage says when that is so).
 func ForEnv(goos string, getenv func(string) string, executable func() (string, error)) (Entry, error) {
 	e := Entry{GOOS: goos, Home: getenv("HOME"), ConfigHome: getenv("XDG_CONFIG_HOME")}
 	if e.Home == "" {
 		return e, errors.New("autostart: HOME is not set")
-	}
-	if img := getenv("APPIMAGE"); img != "" && filepath.IsAbs(img) {
-		e.Exe = img
-		return e, nil
 	}
 	exe, err := executable()
 	if err != nil {
@@ -54,6 +51,9 @@ func ForEnv(goos string, getenv func(string) string, executable func() (string, 
 	}
 	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = resolved
+	}
+	if image, ok := programs.AppImage(exe, getenv); ok {
+		exe = image
 	}
 	e.Exe = exe
 	return e, nil

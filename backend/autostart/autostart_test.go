@@ -55,13 +55,19 @@ func TestLinuxDesktopEntryAppearsAndDisappears(t *testing.T) {
 }
 
 func TestDefaultConfigHomeAndAppImage(t *testing.T) {
-	env := map[string]string{"HOME": "/home/u", "APPIMAGE": "/home/u/Apps/aimonitor.AppImage"}
+	env := map[string]string{"HOME": "/home/u", "APPIMAGE": "/home/u/Apps/aimonitor.AppImage", "APPDIR": "/tmp/.mount_x"}
 	e, err := ForEnv("linux", func(k string) string { return env[k] }, func() (string, error) { return "/tmp/.mount_x/usr/bin/aimonitor", nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e.Exe != "/home/u/Apps/aimonitor.AppImage" {
 		t.Fatalf("exe %s", e.Exe)
+	}
+	// An installed copy started from another AppImage's process inherits
+	// its APPIMAGE and APPDIR, and must name itself.
+	e, err = ForEnv("linux", func(k string) string { return env[k] }, func() (string, error) { return "/usr/bin/aimonitor", nil })
+	if err != nil || e.Exe != "/usr/bin/aimonitor" {
+		t.Fatalf("exe %s, %v", e.Exe, err)
 	}
 	if p, _ := e.Path(); p != "/home/u/.config/autostart/aimonitor.desktop" {
 		t.Fatalf("path %s", p)

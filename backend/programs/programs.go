@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // Base names, without the ".exe" Windows adds.
@@ -44,8 +45,9 @@ func Beside(self, name string) (string, bool) {
 // CommandLine wraps executable (os.Executable): run from aimonitor-core or
 // the widget, it returns the launcher (`aimonitor`) installed beside it;
 // otherwise, or when there is none, the running program (symlinks resolved
-// in every case).
-func CommandLine(executable func() (string, error)) func() (string, error) {
+// in every case). Run from inside an AppImage it returns the AppImage file
+// (AppImage), since the programs' own paths vanish with its mount.
+func CommandLine(executable func() (string, error), getenv func(string) string) func() (string, error) {
 	return func() (string, error) {
 		self, err := executable()
 		if err != nil {
@@ -53,6 +55,9 @@ func CommandLine(executable func() (string, error)) func() (string, error) {
 		}
 		if real, err := filepath.EvalSymlinks(self); err == nil {
 			self = real
+		}
+		if image, ok := AppImage(self, getenv); ok {
+			return image, nil
 		}
 		if base := filepath.Base(self); base != File(WidgetName) && base != File(CoreName) {
 			return self, nil
@@ -62,4 +67,23 @@ func CommandLine(executable func() (string, error)) func() (string, error) {
 		}
 		return self, nil
 	}
+}
+
+// AppImage returns the AppImage file the program at self runs from: the
+// AppImage runtime sets APPIMAGE (the file) and APPDIR (where it mounted
+// it) for the program it starts, and every process below inherits both, so
+// the program counts as the image's only when it lives under APPDIR.
+func AppImage(self string, getenv func(string) string) (string, bool) {
+	image, dir := getenv("APPIMAGE"), getenv("APPDIR")
+	if !filepath.IsAbs(image) || !filepath.IsAbs(dir) {
+		return "", false
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	rel, err := filepath.Rel(dir, self)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return image, true
 }

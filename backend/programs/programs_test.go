@@ -42,7 +42,7 @@ func TestCommandLine(t *testing.T) {
 		{filepath.Join(linkDir, "my-widget"), filepath.Join(both, CommandLineName)},
 	}
 	for _, c := range cases {
-		got, err := CommandLine(func() (string, error) { return c.self, nil })()
+		got, err := CommandLine(func() (string, error) { return c.self, nil }, func(string) string { return "" })()
 		if err != nil || got != c.want {
 			t.Errorf("running %s: %q, %v; want %q", c.self, got, err, c.want)
 		}
@@ -60,5 +60,42 @@ func TestBesideNeedsAnExecutable(t *testing.T) {
 	}
 	if p, ok := Beside(filepath.Join(dir, CommandLineName), WidgetName); !ok || p != filepath.Join(dir, WidgetName) {
 		t.Fatalf("Beside: %q %v", p, ok)
+	}
+}
+
+// Run from an AppImage, the programs live on a mount that disappears when it
+// exits: what is written for later must name the AppImage file itself.
+func TestCommandLineInsideAnAppImage(t *testing.T) {
+	mount := t.TempDir() // stands in for /tmp/.mount_aimoXXXX
+	bin := filepath.Join(mount, "usr", "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	touch(t, filepath.Join(bin, CommandLineName), 0o755)
+	touch(t, filepath.Join(bin, CoreName), 0o755)
+	image := filepath.Join(t.TempDir(), "aimonitor-x86_64.AppImage")
+	touch(t, image, 0o755)
+	other := t.TempDir()
+	touch(t, filepath.Join(other, CommandLineName), 0o755)
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	inside := env(map[string]string{"APPIMAGE": image, "APPDIR": mount})
+	cases := []struct {
+		name, self string
+		getenv     func(string) string
+		want       string
+	}{
+		{"core in the image", filepath.Join(bin, CoreName), inside, image},
+		{"launcher in the image", filepath.Join(bin, CommandLineName), inside, image},
+		// A program started from another AppImage's process inherits its
+		// APPIMAGE and APPDIR: only a program inside APPDIR is the image's.
+		{"installed copy with an inherited APPIMAGE", filepath.Join(other, CommandLineName), inside, filepath.Join(other, CommandLineName)},
+		{"APPIMAGE without APPDIR", filepath.Join(bin, CoreName), env(map[string]string{"APPIMAGE": image}), filepath.Join(bin, CommandLineName)},
+		{"relative APPIMAGE", filepath.Join(bin, CoreName), env(map[string]string{"APPIMAGE": "x.AppImage", "APPDIR": mount}), filepath.Join(bin, CommandLineName)},
+	}
+	for _, c := range cases {
+		got, err := CommandLine(func() (string, error) { return c.self, nil }, c.getenv)()
+		if err != nil || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
+		}
 	}
 }

@@ -222,7 +222,7 @@ var unitEnvKeys = []string{"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
 // either the daemon relies on `aimonitor keyring unlock`). The passphrase
 // itself is never written into the unit.
 func (s *Service) DaemonUnit(passphraseFile string) (userunit.Unit, error) {
-	u, err := userunit.ForEnv(s.goos, s.Getenv, programs.CommandLine(os.Executable))
+	u, err := userunit.ForEnv(s.goos, s.Getenv, programs.CommandLine(os.Executable, s.Getenv))
 	if err != nil {
 		return u, err
 	}

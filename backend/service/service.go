@@ -220,7 +220,7 @@ func (s *Service) checkBackendChange(value string) error {
 
 // Autostart locates this user's start-at-login entry.
 func (s *Service) Autostart() (autostart.Entry, error) {
-	return autostart.ForEnv(s.goos, func(k string) string { v, _ := lookupIn(s.environ)(k); return v }, programs.CommandLine(os.Executable))
+	return autostart.ForEnv(s.goos, s.Getenv, programs.CommandLine(os.Executable, s.Getenv))
 }
 
 // Getenv reads a variable from this service's environment.

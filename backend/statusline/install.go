@@ -50,7 +50,7 @@ func NewInstaller(environ []string, goos string) (*Installer, error) {
 	}
 	// The command line, also when the widget's settings pane installs: it
 	// starts in milliseconds, and Claude Code runs it at every refresh.
-	bin, err := programs.CommandLine(os.Executable)()
+	bin, err := programs.CommandLine(os.Executable, func(k string) string { v, _ := env(k); return v })()
 	if err != nil {
 		return nil, fmt.Errorf("finding this program's path: %w", err)
 	}
