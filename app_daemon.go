@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"runtime"
 	"time"
 
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/statusline"
 	"github.com/aimonitor/aimonitor/backend/usage"
 	"github.com/aimonitor/aimonitor/backend/view"
 )
@@ -26,6 +28,10 @@ func (a *App) runPoller(ctx context.Context) {
 		a.doc = doc
 		a.mu.Unlock()
 		go a.statusChanged() // OnStatus must not block
+	}
+	// As in `aimonitor daemon`: keep Claude Code's status line a cache hit.
+	if err := statusline.Hook(&deps, a.svc.Environ(), runtime.GOOS); err != nil {
+		a.svc.Log.Debug("the status line cache is not kept current", "err", err)
 	}
 	dm, err := daemon.New(deps)
 	if err != nil {

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/statusline"
 )
 
 func (a *app) daemonCommand() *cobra.Command {
@@ -26,6 +28,11 @@ if the widget already does, the daemon waits and takes over when the widget clos
 			deps, err := daemon.FromService(ctx, s, daemon.ModeDaemon)
 			if err != nil {
 				return err
+			}
+			// Each status row written makes the status line's cache stale:
+			// refresh it then, so Claude Code's next line is a hit.
+			if err := statusline.Hook(&deps, s.Environ(), runtime.GOOS); err != nil {
+				s.Log.Debug("daemon: the status line cache is not kept current", "err", err)
 			}
 			if a.daemonDeps != nil {
 				a.daemonDeps(&deps)

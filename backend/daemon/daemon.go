@@ -83,6 +83,11 @@ type Deps struct {
 	// Idle, when set, is called each time the loop waits, with the time
 	// it waits for. Tests use it to step a fake clock.
 	Idle func(next time.Time)
+	// AfterPublish, when set, is called after each write of the status
+	// row (a content change or a heartbeat) has committed, with the
+	// write's time: the status line keeps its cache current with it
+	// (statusline.Hook). Its error is logged at debug and ignored.
+	AfterPublish func(ctx context.Context, now time.Time) error
 	// ReleaseCheck, when set, asks GitHub for a newer release and remembers
 	// the answer. The owner runs it on taking the lock and then daily while
 	// auto_update.enabled is on, so a daemon-only install checks too.
@@ -288,6 +293,7 @@ func (dm *Daemon) own(ctx context.Context) error {
 		pub:    NewPublisher(dm.d.Store, dm.d.Clock, dm.d.Heartbeat),
 		info:   Owner{PID: os.Getpid(), Mode: dm.d.Mode, Since: dm.d.Clock.Now()},
 	}
+	st.pub.AfterWrite(dm.d.AfterPublish, dm.d.Log)
 	if dm.d.ReleaseCheck != nil {
 		rctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})

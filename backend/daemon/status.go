@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"zombiezen.com/go/sqlite"
 	"zombiezen.com/go/sqlite/sqlitex"
 
 	"github.com/aimonitor/aimonitor/backend/clock"
+	"github.com/aimonitor/aimonitor/backend/logging"
 	"github.com/aimonitor/aimonitor/backend/store"
 	"github.com/aimonitor/aimonitor/backend/usage"
 )
@@ -131,12 +133,25 @@ type Publisher struct {
 
 	last      string
 	lastWrite time.Time
+
+	after func(ctx context.Context, now time.Time) error
+	log   *slog.Logger
 }
 
 // NewPublisher returns a Publisher that rewrites an unchanged document once
 // per period (the heartbeat).
 func NewPublisher(db *store.Store, clk clock.Clock, period time.Duration) *Publisher {
 	return &Publisher{db: db, clock: clk, period: period}
+}
+
+// AfterWrite makes Publish call fn after each write has committed (outside
+// the write transaction); fn's error is logged on log at debug level and
+// does not fail Publish. A nil fn calls nothing.
+func (p *Publisher) AfterWrite(fn func(ctx context.Context, now time.Time) error, log *slog.Logger) {
+	if log == nil {
+		log = logging.Discard()
+	}
+	p.after, p.log = fn, log
 }
 
 // Publish writes doc if its content changed or a heartbeat is due. It
@@ -167,6 +182,11 @@ func (p *Publisher) Publish(ctx context.Context, doc Document) (*Document, bool,
 		return nil, false, fmt.Errorf("status: publishing: %w", err)
 	}
 	p.last, p.lastWrite = rev, now
+	if p.after != nil {
+		if err := p.after(ctx, now); err != nil {
+			p.log.Debug("status: after publishing", "err", err)
+		}
+	}
 	return &doc, changed, nil
 }
 

@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -63,5 +64,37 @@ func TestPublisherAndReader(t *testing.T) {
 	clk.Advance(16 * time.Second)
 	if got.Alive(clk.Now()) {
 		t.Fatal("an owner silent for three heartbeats is still alive")
+	}
+}
+
+// The hook after a write (the status line's cache refresh) runs after each
+// write, content change or heartbeat, with the write's time, and its error
+// does not fail Publish.
+func TestPublisherAfterWrite(t *testing.T) {
+	db := usagetest.OpenStore(t, filepath.Join(t.TempDir(), "s.db"))
+	clk := clock.NewFake(usagetest.T0)
+	ctx := context.Background()
+	pub := daemon.NewPublisher(db, clk, 5*time.Second)
+	var calls []time.Time
+	pub.AfterWrite(func(ctx context.Context, now time.Time) error {
+		// The write has committed: another connection sees it.
+		if doc, err := daemon.NewReader(db).Read(ctx); err != nil || doc == nil || !doc.Heartbeat.Equal(now) {
+			t.Errorf("the hook ran before the write was visible: %v %v", doc, err)
+		}
+		calls = append(calls, now)
+		return errors.New("the cache could not be written")
+	}, nil)
+	doc := daemon.Document{Accounts: []daemon.AccountStatus{{ID: 1, Label: "work"}}}
+	if w, _, err := pub.Publish(ctx, doc); err != nil || w == nil {
+		t.Fatalf("a failing hook failed Publish: %v", err)
+	}
+	clk.Advance(time.Second)
+	pub.Publish(ctx, doc) // nothing written, no call
+	clk.Advance(4 * time.Second)
+	if w, changed, err := pub.Publish(ctx, doc); err != nil || w == nil || changed {
+		t.Fatalf("heartbeat: %v %v %v", w != nil, changed, err)
+	}
+	if len(calls) != 2 || !calls[0].Equal(usagetest.T0) || !calls[1].Equal(clk.Now()) {
+		t.Errorf("calls at %v, want at the first write and at the heartbeat", calls)
 	}
 }

@@ -19,6 +19,42 @@ import (
 // row, and a 1 MB .claude.json. bench/statusline/run.sh times the whole
 // command against ccusage's on a year of samples and the 300 MB corpus.
 func BenchmarkLine(b *testing.B) {
+	w := benchWorld(b)
+	session := `{"session_id":"s","model":{"display_name":"Opus"},"cost":{"total_cost_usd":1}}`
+	o := Options{Environ: w.environ, GOOS: "linux", Now: now}
+	if got := Line(context.Background(), Options{Stdin: strings.NewReader(session), Environ: w.environ, GOOS: "linux", Now: now, NoColor: true}); !strings.HasPrefix(got, "work · 5h 42%") {
+		b.Fatalf("line %q", got)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		o.Stdin = strings.NewReader(session)
+		Line(context.Background(), o)
+	}
+}
+
+// BenchmarkRefresh is what the poller adds to each write of the status row
+// (every heartbeat at rest): the status line cache refreshed on one of its
+// pooled connections, in the same world as BenchmarkLine.
+func BenchmarkRefresh(b *testing.B) {
+	w := benchWorld(b)
+	w.line("") // the cache exists
+	r, err := NewRefresher(w.open(), w.environ, "linux")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Refresh(ctx, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if got, hit := w.launcher(now); !hit || !strings.HasPrefix(got, "\x1b[1mwork") {
+		b.Fatalf("after refreshing: %q %v", got, hit)
+	}
+}
+
+func benchWorld(b *testing.B) *world {
 	w := newWorld(b)
 	home := w.home
 	labels := []string{"work", "bob", "carol", "dave", "erin"}
@@ -56,14 +92,5 @@ func BenchmarkLine(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(home, ".claude.json"), []byte(cfg.String()), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	session := `{"session_id":"s","model":{"display_name":"Opus"},"cost":{"total_cost_usd":1}}`
-	o := Options{Environ: w.environ, GOOS: "linux", Now: now}
-	if got := Line(context.Background(), Options{Stdin: strings.NewReader(session), Environ: w.environ, GOOS: "linux", Now: now, NoColor: true}); !strings.HasPrefix(got, "work · 5h 42%") {
-		b.Fatalf("line %q", got)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		o.Stdin = strings.NewReader(session)
-		Line(context.Background(), o)
-	}
+	return w
 }

@@ -23,6 +23,10 @@ type Source struct {
 	// WithTokens sums today's tokens from the ledger (only when the format
 	// shows them: it is the one read that grows with use).
 	WithTokens bool
+	// Identity reads the login from Claude Code's .claude.json
+	// (claudecode.QuickIdentityFile when nil; the poller's Refresher keeps
+	// the last answer while the file's stamp stays).
+	Identity func(path string) (*claudecode.Identity, error)
 	// Exiting: the process ends right after, so the connection is left for
 	// the OS to drop (its transaction is over): freeing SQLite's memory
 	// page by page costs more than the rest of a run.
@@ -51,12 +55,24 @@ func read(ctx context.Context, src Source, now time.Time) (*line.Stored, error) 
 	if err := exec(conn, "PRAGMA mmap_size = 1073741824"); err != nil {
 		return nil, err
 	}
+	return readOn(conn, src, now)
+}
+
+// readOn is read on an open connection outside any transaction (one of
+// its own, or a pooled one of the poller's: Refresher).
+func readOn(conn *sqlite.Conn, src Source, now time.Time) (*line.Stored, error) {
 	// One read transaction, so the status row, the accounts and the sample
 	// agree with each other.
 	if err := exec(conn, "BEGIN"); err != nil {
 		return nil, err
 	}
-	defer exec(conn, "ROLLBACK")
+	defer func() {
+		// Even when interrupted: a pooled connection must not keep a read
+		// transaction open (it would hold back every checkpoint).
+		done := conn.SetInterrupt(nil)
+		exec(conn, "ROLLBACK")
+		conn.SetInterrupt(done)
+	}()
 
 	doc, err := readStatus(conn)
 	if err != nil {
@@ -73,7 +89,7 @@ func read(ctx context.Context, src Source, now time.Time) (*line.Stored, error) 
 			st.Pending = &line.Pending{From: p.From, Target: p.Target, FiresAt: p.FiresAt}
 		}
 	}
-	if active := identify(src.Claude, accounts, doc, st); active != nil {
+	if active := identify(src, accounts, doc, st); active != nil {
 		a := &line.Account{ID: active.id, Label: active.label, NeedsRelogin: active.needsRelogin, CooldownUntil: active.cooldownUntil}
 		predicted, err := fillUsage(conn, a, doc)
 		if err != nil {
@@ -171,10 +187,14 @@ func readAccounts(conn *sqlite.Conn) ([]accountRow, error) {
 // identify finds the account Claude Code uses: the login named in its own
 // .claude.json (which a switch rewrites at once), else what the status row
 // last saw.
-func identify(env claudecode.Env, accounts []accountRow, doc *daemon.Document, snap *line.Stored) *accountRow {
-	if env.Home != "" {
+func identify(src Source, accounts []accountRow, doc *daemon.Document, snap *line.Stored) *accountRow {
+	if src.Claude.Home != "" {
 		// Read in small chunks: the file grows to megabytes of history.
-		if id, err := claudecode.QuickIdentityFile(claudecode.IdentityPath(env)); err == nil {
+		quick := src.Identity
+		if quick == nil {
+			quick = claudecode.QuickIdentityFile
+		}
+		if id, err := quick(claudecode.IdentityPath(src.Claude)); err == nil {
 			{
 				if id == nil {
 					snap.LoggedOut = true

@@ -64,14 +64,8 @@ func Line(ctx context.Context, o Options) string {
 		return e.Line(o.Now, input, noColor)
 	}
 	stamps := line.StampsOf(in) // before reading what they stamp
-	def := config.Default()
-	e := &line.Entry{ConfigEnv: config.EnvVars(),
-		Style: line.Style{Format: def.StatusLine.Format, Color: def.StatusLine.Color, WarnPct: def.Notify.WarnPct, CritPct: def.Notify.CritPct}}
-	if cfg, err := config.Load(in.ConfigFile, o.Environ); err == nil {
-		e.Style = line.Style{Format: cfg.StatusLine.Format, Color: cfg.StatusLine.Color, WarnPct: cfg.Notify.WarnPct, CritPct: cfg.Notify.CritPct}
-	} else {
-		e.BadConfig = true
-	}
+	e := &line.Entry{ConfigEnv: config.EnvVars()}
+	e.Style, e.BadConfig = loadStyle(in.ConfigFile, o.Environ)
 	if _, err := os.Stat(in.DBFile); errors.Is(err, fs.ErrNotExist) {
 		st := e.Style
 		st.Color = st.Color && !noColor
@@ -83,6 +77,20 @@ func Line(ctx context.Context, o Options) string {
 	}
 	line.WriteCache(in, stamps, e, o.Now)
 	return e.Line(o.Now, input, noColor)
+}
+
+// loadStyle is how the configuration at file (with environ's overrides)
+// says to show the line, and whether it did not load (the style is then
+// the defaults').
+func loadStyle(file string, environ []string) (line.Style, bool) {
+	cfg := config.Default()
+	bad := false
+	if l, err := config.Load(file, environ); err == nil {
+		cfg = l.Config
+	} else {
+		bad = true
+	}
+	return line.Style{Format: cfg.StatusLine.Format, Color: cfg.StatusLine.Color, WarnPct: cfg.Notify.WarnPct, CritPct: cfg.Notify.CritPct}, bad
 }
 
 // short turns an error into a line Claude Code can show: one line, short,

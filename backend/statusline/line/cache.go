@@ -2,6 +2,7 @@ package line
 
 import (
 	"bytes"
+	"fmt"
 	"hash/fnv"
 	"os"
 	"path/filepath"
@@ -107,7 +108,7 @@ func StampsOf(in Inputs) Stamps {
 		b.WriteByte('|')
 		b.WriteString(f)
 		b.WriteByte('=')
-		b.WriteString(fileStamp(f))
+		b.WriteString(FileStamp(f))
 	}
 	return Stamps(b.String())
 }
@@ -131,9 +132,9 @@ func (s Stamps) Key(in Inputs, e *Entry, now time.Time) string {
 	return b.String()
 }
 
-// fileStamp identifies a version of a file: size, modification time and
+// FileStamp identifies a version of a file: size, modification time and
 // inode ("-" when it does not exist).
-func fileStamp(path string) string {
+func FileStamp(path string) string {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "-"
@@ -159,19 +160,27 @@ func ReadCache(in Inputs, now time.Time) *Entry {
 }
 
 // WriteCache keeps e, read from in whose files had stamps s, keyed as of
-// now. It fails quietly: the line
-// never depends on the cache. The file is replaced by a rename, so a run
-// reading it concurrently sees the old or the new entry, never half of one;
-// it is not synced, a torn file after a crash only misses.
-func WriteCache(in Inputs, s Stamps, e *Entry, now time.Time) {
+// now. Its error is for a log at most: the line never depends on the
+// cache. The file is replaced by a rename, so a run reading it
+// concurrently sees the old or the new entry, never half of one; it is not
+// synced, a torn file after a crash only misses.
+func WriteCache(in Inputs, s Stamps, e *Entry, now time.Time) error {
 	e.Key, e.Written = s.Key(in, e, now), now
 	data := encode(e)
 	tmp, err := os.CreateTemp(filepath.Dir(in.CacheFile), "."+filepath.Base(in.CacheFile)+".tmp-*") // mode 0600
 	if err != nil {
-		return
+		return fmt.Errorf("writing the status line cache: %w", err)
 	}
-	_, werr := tmp.Write(data)
-	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), in.CacheFile) != nil {
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), in.CacheFile)
+	}
+	if err != nil {
 		os.Remove(tmp.Name())
+		return fmt.Errorf("writing the status line cache: %w", err)
 	}
+	return nil
 }
