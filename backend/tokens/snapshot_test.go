@@ -52,7 +52,16 @@ func TestScanWritesTheSnapshot(t *testing.T) {
 			t.Fatalf("by %s: from the snapshot\n%s\nfrom the ledger\n%s", by, fromSnapshot.String(), fromLedger.String())
 		}
 	}
-	// Paths, counts and costs only: nothing of the transcripts' text.
+	// With the answers the command line remembers in it, paths, counts and
+	// costs only: nothing of the transcripts' text.
+	for _, asJSON := range []bool{true, false} {
+		if _, err := e.l.Answer(context.Background(), Query{By: ByProject, Location: time.UTC}, asJSON); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err := warm.ReadSnapshot(path); err != nil || len(s.Outputs) != 2 {
+		t.Fatalf("remembered answers: %v %+v", err, s)
+	}
 	raw, _ := os.ReadFile(path)
 	for _, secret := range []string{canary, "Zq7Zq7", "the token is", "Let me look"} {
 		if bytes.Contains(raw, []byte(secret)) {
