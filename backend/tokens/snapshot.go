@@ -70,6 +70,7 @@ func (l *Ledger) writeSnapshot(ctx context.Context, o *SnapshotOptions, tree *wa
 			old = prev
 		}
 	}
+	var data []byte
 	err := l.db.Read(ctx, func(conn *sqlite.Conn) error {
 		var err error
 		if s.Generation, err = generation(conn); err != nil || (old != nil && old.Generation == s.Generation) {
@@ -78,15 +79,17 @@ func (l *Ledger) writeSnapshot(ctx context.Context, o *SnapshotOptions, tree *wa
 		if s.Dims, err = loadDimNames(conn); err != nil {
 			return err
 		}
-		return scanUsage(conn, -1<<62, 1<<62, func(r *warm.UsageRow) { s.Rows = append(s.Rows, *r) })
+		// The rows go straight from the database into the encoding.
+		data, err = s.EncodeFrom(func(fn func(*warm.UsageRow)) error { return scanUsage(conn, -1<<62, 1<<62, fn) })
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("reading the ledger for its snapshot: %w", err)
 	}
-	if old != nil && old.Generation == s.Generation {
+	if data == nil {
 		return nil // current
 	}
-	return warm.WriteSnapshot(o.Path, s)
+	return warm.WriteSnapshotData(o.Path, data)
 }
 
 // Answer is what `aimonitor tokens` prints for q: the report as indented

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,52 @@ func (r *rowData) check() error {
 
 // Encode writes s in the snapshot format.
 func (s *Snapshot) Encode() []byte {
+	b, _ := s.EncodeFrom(nil)
+	return b
+}
+
+// EncodeFrom is Encode with the rows from source (called once, with fn to
+// call for each row in order) instead of Rows: the ledger streams them
+// from the database without holding them all.
+func (s *Snapshot) EncodeFrom(source func(fn func(*UsageRow)) error) ([]byte, error) {
+	if source == nil {
+		source = s.EachRow
+	}
+	// The rows first, in one pass: the header holds their first and last
+	// bucket.
+	var rows []byte
+	nrows := 0
+	var last int64
+	err := source(func(r *UsageRow) {
+		if nrows == 0 {
+			s.First, s.Last = r.Bucket, r.Bucket
+		}
+		s.First, s.Last = min(s.First, r.Bucket), max(s.Last, r.Bucket)
+		nrows++
+		rows = binary.AppendVarint(rows, r.Bucket-last)
+		last = r.Bucket
+		rows = binary.AppendVarint(rows, r.Model)
+		rows = binary.AppendVarint(rows, r.Project)
+		class := uint64(r.Class) << 1
+		if r.Sums.Cost != 0 {
+			class |= 1
+		}
+		rows = binary.AppendUvarint(rows, class)
+		rows = binary.AppendVarint(rows, r.Sums.Messages)
+		u := r.Sums.Usage
+		for _, v := range [...]int64{u.Input, u.Output, u.CacheCreation, u.CacheCreate1h, u.CacheRead} {
+			rows = binary.AppendVarint(rows, v)
+		}
+		if r.Sums.Cost != 0 {
+			rows = binary.LittleEndian.AppendUint64(rows, math.Float64bits(r.Sums.Cost))
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if nrows == 0 {
+		s.First, s.Last = 0, 0
+	}
 	var b []byte
 	str := func(v string) {
 		b = binary.AppendUvarint(b, uint64(len(v)))
@@ -115,16 +162,6 @@ func (s *Snapshot) Encode() []byte {
 	str(s.Ledger)
 	str(s.Config)
 	num(s.Generation)
-	s.First, s.Last = 0, 0
-	nrows := 0
-	_ = s.EachRow(func(r *UsageRow) { // checked already, or Rows
-
-		if nrows == 0 {
-			s.First, s.Last = r.Bucket, r.Bucket
-		}
-		s.First, s.Last = min(s.First, r.Bucket), max(s.Last, r.Bucket)
-		nrows++
-	})
 	num(s.First)
 	num(s.Last)
 	b = appendTree(b, s.Tree)
@@ -133,7 +170,7 @@ func (s *Snapshot) Encode() []byte {
 		for id := range m {
 			ids = append(ids, id)
 		}
-		sortInt64s(ids)
+		slices.Sort(ids)
 		unum(uint64(len(ids)))
 		for _, id := range ids {
 			num(id)
@@ -146,34 +183,14 @@ func (s *Snapshot) Encode() []byte {
 		str(string(o.Data))
 	}
 	unum(uint64(nrows))
-	var last int64
-	_ = s.EachRow(func(r *UsageRow) {
-		num(r.Bucket - last)
-		last = r.Bucket
-		num(r.Model)
-		num(r.Project)
-		class := uint64(r.Class) << 1
-		if r.Sums.Cost != 0 {
-			class |= 1
-		}
-		unum(class)
-		num(r.Sums.Messages)
-		u := r.Sums.Usage
-		num(u.Input)
-		num(u.Output)
-		num(u.CacheCreation)
-		num(u.CacheCreate1h)
-		num(u.CacheRead)
-		if r.Sums.Cost != 0 {
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Sums.Cost))
-		}
-	})
-	out := make([]byte, 0, len(snapshotMagic)+16+len(b))
+	out := make([]byte, 0, len(snapshotMagic)+16+len(b)+len(rows))
 	out = append(out, snapshotMagic...)
 	out = binary.AppendUvarint(out, snapshotVersion)
-	out = binary.AppendUvarint(out, uint64(len(b)))
-	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(b))
-	return append(out, b...)
+	out = binary.AppendUvarint(out, uint64(len(b)+len(rows)))
+	crc := crc32.Update(crc32.ChecksumIEEE(b), crc32.IEEETable, rows)
+	out = binary.LittleEndian.AppendUint32(out, crc)
+	out = append(out, b...)
+	return append(out, rows...), nil
 }
 
 // appendTree is the tree's part of the snapshot: the launcher encodes a
@@ -226,14 +243,6 @@ func commonPrefix(a, b string) int {
 		i++
 	}
 	return i
-}
-
-func sortInt64s(s []int64) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // ErrBadSnapshot is wrapped by every error about a snapshot's content.
@@ -536,7 +545,10 @@ func readSnapshot(path string, lazy bool) (*Snapshot, error) {
 // reader (or a process killed half way) leaves the old file or the new one
 // whole. It does not sync: a snapshot lost or damaged by a crash only costs
 // the next run its shortcut (the checksum catches a damaged one).
-func WriteSnapshot(path string, s *Snapshot) error {
+func WriteSnapshot(path string, s *Snapshot) error { return WriteSnapshotData(path, s.Encode()) }
+
+// WriteSnapshotData is WriteSnapshot of a snapshot already encoded.
+func WriteSnapshotData(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	removeStaleTemps(dir, filepath.Base(path))
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -549,7 +561,7 @@ func WriteSnapshot(path string, s *Snapshot) error {
 		tmp.Close()
 		return fmt.Errorf("writing the token snapshot: %w", err)
 	}
-	if _, err := tmp.Write(s.Encode()); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing the token snapshot: %w", err)
 	}
