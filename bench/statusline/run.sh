@@ -20,8 +20,13 @@
 # database); ccusage cached (--refresh-interval 3600, so every run after
 # the first answers from its cache). Then, on their own: ours with today's
 # tokens and cost from the ledger (another format, so another cache key),
-# and ccusage cold (its cache dir removed before each run: it reads every
-# transcript).
+# ccusage cold (its cache dir removed before each run: it reads every
+# transcript), and last the launcher with a poller running: bench/statusline/
+# poller rewrites the status row every 200 ms (the daemon's heartbeat is
+# 5 s; scaled down, as is the pause between two lines, 250 ms here, so that
+# every line follows a write), refreshing the cache after each write as the
+# daemon and the widget do, and then without that refresh (as before it:
+# every line a miss).
 # Times are wall medians of RUNS runs (bench/statusline/timeit: fork+exec
 # to exit, no shell in the span); RSS is the largest ru_maxrss.
 #
@@ -60,6 +65,10 @@ go build -o "$OUT/timeit" ./bench/statusline/timeit
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$OUT/hello" ./bench/statusline/hello
 go build -o "$OUT/gen" ./bench/tokens/gen
 go build -o "$OUT/aimon-tokens" ./bench/tokens/aimon-tokens
+# The cache key names the build's version: the poller's entries are hits
+# only for a binary of the same version.
+VERSION=$("$BIN" version | awk '{print $2}')
+go build -ldflags "-X github.com/aimonitor/aimonitor/backend/buildinfo.Version=$VERSION" -o "$OUT/poller" ./bench/statusline/poller
 
 if [ ! -f "$CORPUS/.complete" ]; then
 	log "generating a ${SIZE_MB} MB corpus in $CORPUS"
@@ -136,6 +145,20 @@ T=("$OUT/timeit" -stdin "$OUT/session.json")
 			/usr/bin/time -f '%M' "$BIN" statusline <"$OUT/session.json" 2>&1 >/dev/null | tail -1
 		done | sort -n | tail -1 | awk '{printf "aimonitor statusline, peak RSS alone (GNU time, largest of 11): %.1f MB\n", $1 / 1024}'
 	fi
+	# A poller running (last: once it stops, the status row's heartbeat is
+	# old and the line says so).
+	trap '[ -z "${POLLER:-}" ] || kill "$POLLER" 2>/dev/null || true' EXIT
+	for refresh in true false; do
+		"$OUT/poller" -data "$DATA" -every 200ms -refresh=$refresh >&2 &
+		POLLER=$!
+		"${T[@]}" -n 3 -before "sleep 0.25" -label "(warm-up)" "$BIN" statusline >/dev/null
+		label="launcher, poller running"
+		[ "$refresh" = true ] || label="launcher, poller w/o cache refresh"
+		"${T[@]}" -n "$RUNS" -before "sleep 0.25" -label "$label" "$BIN" statusline
+		kill "$POLLER"
+		wait "$POLLER" || true
+		POLLER=
+	done
 } | tee "$OUT/result.txt"
 # The targets next to the figures (the launcher's default-format
 # row), and ccusage's cached line from the same rounds.
