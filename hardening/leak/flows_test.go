@@ -143,12 +143,22 @@ func TestNoSecretAfterEveryFlow(t *testing.T) {
 	debug("list")
 	debug("log", "--json")
 
-	// a daemon tick (it polls the active account at start)
+	// a daemon tick (it polls the active account at start), with a status
+	// line cache for it to refresh after writing the status row
+	debug("statusline")
+	cacheFile := filepath.Join(w.Home, ".local", "share", "aimonitor", line.CacheName)
+	before, _ := os.ReadFile(cacheFile)
 	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	r := w.Run(dctx, "--debug", "daemon")
 	cancel()
 	if !strings.Contains(r.Stderr, "daemon: polling usage") {
 		t.Fatalf("the daemon did not run:\n%s", r.Stderr)
+	}
+	// Later commands rewrite the cache: scan the daemon's entry now.
+	if after, err := os.ReadFile(cacheFile); err != nil || bytes.Equal(after, before) {
+		t.Fatalf("the daemon did not refresh the status line cache (%v)", err)
+	} else {
+		w.Record([]string{"(the status line cache the daemon wrote)"}, string(after), "")
 	}
 
 	// tokens, from a transcript that itself holds a token
