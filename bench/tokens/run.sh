@@ -93,10 +93,27 @@ go build -o "$OUT/compare" ./bench/tokens/compare
 	echo "runs: $RUNS rounds per shape, medians; corpus in the page cache"
 } | tee -a "$OUT/result.txt"
 
-# elapsed microseconds of one run, output discarded
-# usec times one run in microseconds with bash's own clock: spawning `date`
-# around it added two process starts (several ms here) to every figure.
+# usec times one run in microseconds, output discarded: spawned directly
+# (posix_spawn) by a small Python timer, which counts from just before the
+# spawn to the child's exit (after an untimed spawn of true: a process's
+# first spawn costs it ~2 ms more). Bash's own clock around "$@" counted bash's
+# fork too, several milliseconds here (against 2 ms for /bin/true), most of
+# a warm run's figure; a shell function (warm_cache), or no python3, is
+# still timed that way.
 usec() {
+	if [ "$(type -t "$1")" = file ] && command -v python3 >/dev/null; then
+		python3 -c '
+import os, sys, time
+null = os.open(os.devnull, os.O_WRONLY)
+def run(argv):
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, null, 1)])
+    os.waitpid(pid, 0)
+run(["true"])  # the first spawn of a process costs it more: not timed
+t = time.perf_counter()
+run(sys.argv[1:])
+print(int((time.perf_counter() - t) * 1e6))' "$@"
+		return
+	fi
 	local s e
 	s=${EPOCHREALTIME//[!0-9]/}
 	"$@" >/dev/null
