@@ -15,6 +15,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/programs"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
 )
 
 // SettingsKey is the member of Claude Code's settings.json that names the
@@ -34,6 +35,9 @@ type Installer struct {
 	Environ []string
 	// Binary is the absolute path of this aimonitor binary.
 	Binary string
+	// Cache is the status line's cache, removed by Uninstall: while it
+	// exists, the poller refreshes it after each write (Refresher).
+	Cache string
 }
 
 // NewInstaller edits the settings.json of the Claude Code that environ
@@ -54,7 +58,8 @@ func NewInstaller(environ []string, goos string) (*Installer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding this program's path: %w", err)
 	}
-	return &Installer{Settings: claudecode.SettingsPath(claude), Config: p.ConfigFile, Environ: environ, Binary: bin}, nil
+	return &Installer{Settings: claudecode.SettingsPath(claude), Config: p.ConfigFile, Environ: environ, Binary: bin,
+		Cache: filepath.Join(filepath.Dir(p.DBFile), line.CacheName)}, nil
 }
 
 // State is what settings.json says about the status line.
@@ -239,6 +244,9 @@ func (in *Installer) Uninstall() (State, error) {
 	}
 	if err := writeAtomic(in.Settings, next, mode); err != nil {
 		return State{}, err
+	}
+	if in.Cache != "" {
+		os.Remove(in.Cache) // nothing runs the line now; a failure only leaves the poller refreshing it
 	}
 	if in.replaced() != "" {
 		if err := config.Set(in.Config, replacedKey, ""); err != nil {

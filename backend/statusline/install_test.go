@@ -27,6 +27,7 @@ func newInstaller(t *testing.T) (*Installer, string) {
 		Settings: filepath.Join(home, ".claude", "settings.json"),
 		Config:   filepath.Join(home, "cfg", "aimonitor", "config.yaml"),
 		Binary:   "/opt/aimonitor/bin/aimonitor",
+		Cache:    filepath.Join(home, "data", "aimonitor", "statusline.cache"),
 	}
 	return in, home
 }
@@ -235,5 +236,22 @@ func TestOurs(t *testing.T) {
 		if got := ours(cmd); got != want {
 			t.Errorf("ours(%q) = %v", cmd, got)
 		}
+	}
+}
+
+// Uninstalling removes the status line's cache, so a running poller stops
+// refreshing it (it refreshes only a cache that exists).
+func TestUninstallRemovesTheCache(t *testing.T) {
+	in, _ := newInstaller(t)
+	writeFile(t, in.Settings, userSettings, 0o600)
+	if _, err := in.Install(false); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, in.Cache, "entry", 0o600)
+	if _, err := in.Uninstall(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(in.Cache); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the cache is still there after uninstalling: %v", err)
 	}
 }
