@@ -27,6 +27,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/backend/statusline"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
 	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
@@ -156,7 +157,7 @@ func NewPlan(ctx context.Context, svc *service.Service, purge bool) (*Plan, erro
 	default:
 		for _, f := range []string{pp.DBFile, pp.DBFile + "-wal", pp.DBFile + "-shm",
 			filepath.Join(pp.DataDir, "accounts.lock"), filepath.Join(pp.DataDir, daemon.LockName),
-			filepath.Join(pp.DataDir, warm.SnapshotName)} {
+			filepath.Join(pp.DataDir, warm.SnapshotName), filepath.Join(pp.DataDir, line.CacheName)} {
 			if err := add(f, "aimonitor's data file", false); err != nil {
 				return nil, err
 			}

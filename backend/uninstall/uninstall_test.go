@@ -24,6 +24,8 @@ import (
 	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/service"
 	"github.com/aimonitor/aimonitor/backend/statusline"
+	"github.com/aimonitor/aimonitor/backend/statusline/line"
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 	"github.com/aimonitor/aimonitor/backend/uninstall"
 	"github.com/aimonitor/aimonitor/internal/testbus"
 )
@@ -266,9 +268,21 @@ func TestUninstallStaysInItsLane(t *testing.T) {
 		if err := os.WriteFile(mine, []byte("mine"), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		// The caches the launcher's fast paths read live beside the database.
+		caches := []string{filepath.Join(home, line.CacheName), filepath.Join(home, warm.SnapshotName)}
+		for _, c := range caches {
+			if err := os.WriteFile(c, []byte("cache"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
 		w.uninstall(false)
 		if exists(filepath.Join(home, "aimonitor.db")) || !exists(mine) {
 			t.Fatal("wrong files removed from HOME")
+		}
+		for _, c := range caches {
+			if exists(c) {
+				t.Errorf("%s left behind", c)
+			}
 		}
 		if got := w.claudeFiles(); len(got) != len(w.claude) || len(got) == 0 {
 			t.Fatal("Claude Code's files changed")

@@ -87,7 +87,7 @@ func main() {
 	for i, l := range labels {
 		fr, sr := now.Add(80*time.Minute), now.Add(76*time.Hour)
 		doc.Accounts = append(doc.Accounts, daemon.AccountStatus{ID: int64(i + 1), Label: l, Email: l + "@example.com", Active: i == 0,
-			Usage: &usage.ListUsage{FiveHour: &usage.ListWindow{Utilization: 84, ResetsAt: &fr}, SevenDay: &usage.ListWindow{Utilization: 61, ResetsAt: &sr}, FetchedAt: now},
+			Usage:       &usage.ListUsage{FiveHour: &usage.ListWindow{Utilization: 84, ResetsAt: &fr}, SevenDay: &usage.ListWindow{Utilization: 61, ResetsAt: &sr}, FetchedAt: now},
 			Predictions: map[string]usage.WindowPrediction{usage.FiveHour: {Utilization: 84, ResetsAt: &fr, BurnRatePerHour: 20, Samples: 12}}})
 	}
 	doc.PendingSwap = &daemon.PendingSwap{Key: "k", From: "work", Target: "bob", TargetID: 2, FiresAt: now.Add(24 * time.Hour), Reason: "5-hour window at 84%"}
