@@ -73,7 +73,7 @@ go build -ldflags "-X github.com/aimonitor/aimonitor/backend/buildinfo.Version=$
 if [ ! -f "$CORPUS/.complete" ]; then
 	log "generating a ${SIZE_MB} MB corpus in $CORPUS"
 	mkdir -p "$(dirname "$CORPUS")"
-	"$OUT/gen" -out "$CORPUS" -size $((SIZE_MB << 20))
+	"$OUT/gen" -out "$CORPUS" -size $((SIZE_MB << 20)) >"$CORPUS.shape"
 	touch "$CORPUS/.complete"
 fi
 
