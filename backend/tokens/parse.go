@@ -23,14 +23,6 @@ func (u Usage) Total() int64 { return u.Input + u.Output + u.CacheCreation + u.C
 // Prompt is the tokens sent to the model (what long-context pricing looks at).
 func (u Usage) Prompt() int64 { return u.Input + u.CacheCreation + u.CacheRead }
 
-func (u *Usage) add(o Usage) {
-	u.Input += o.Input
-	u.Output += o.Output
-	u.CacheCreation += o.CacheCreation
-	u.CacheCreate1h += o.CacheCreate1h
-	u.CacheRead += o.CacheRead
-}
-
 // Entry is one usage fact read from a transcript line.
 type Entry struct {
 	MessageID    string // message.id; "" when the line has none (then it is never deduplicated)
