@@ -96,7 +96,7 @@ export interface ListWindow {
   resets_at: string | null;
 }
 
-/** Go: tokens.ModelTotals */
+/** Go: warm.ModelTotals */
 export interface ModelTotals extends TokenTotals {
   model: string;
 }
@@ -205,7 +205,7 @@ export interface TokenBlock {
   totals: TokenTotals;
 }
 
-/** Go: tokens.Row */
+/** Go: warm.Row */
 export interface TokenRow extends TokenTotals {
   date?: string;
   model?: string;
@@ -214,7 +214,7 @@ export interface TokenRow extends TokenTotals {
   models?: ModelTotals[];
 }
 
-/** Go: tokens.Totals */
+/** Go: warm.Totals */
 export interface TokenTotals {
   input_tokens: number;
   output_tokens: number;
@@ -225,7 +225,7 @@ export interface TokenTotals {
   unpriced_models?: string[];
 }
 
-/** Go: tokens.Report */
+/** Go: warm.Report */
 export interface TokensReport {
   by: 'day' | 'model' | 'project' | 'account';
   time_zone: string;
