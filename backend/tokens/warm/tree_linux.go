@@ -49,48 +49,16 @@ func readTop(real string) (*topDir, error) {
 		unix.Close(fd)
 		return nil, &fs.PathError{Op: "readdirent", Path: real, Err: err}
 	}
-	for _, e := range ents {
-		typ := e.typ
-		var st unix.Stat_t
-		stated := false
-		if typ == unix.DT_UNKNOWN {
-			if unix.Fstatat(fd, e.name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
-				continue
-			}
-			typ, stated = modeType(st.Mode), true
-		}
-		switch {
-		case typ == unix.DT_DIR:
-			top.subdirs = append(top.subdirs, e.name)
-		case isTranscript(e.name):
-			if !stated && unix.Fstatat(fd, e.name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
-				continue
-			}
-			if st.Mode&unix.S_IFMT == unix.S_IFREG {
-				top.files = append(top.files, fileOf(e.name, &st))
-			}
-		}
-	}
+	top.subdirs, top.files = classifyEntries(fd, ents, top.subdirs, top.files)
 	return top, nil
 }
 
-// walk lists the directory name in parent (at path), then its
-// subdirectories. Entries that vanish or cannot be read while it walks are
-// skipped; a directory that cannot be opened is listed as unreadable.
-func (w *walker) walk(parent dirHandle, name, path, project string) {
-	idx := len(w.out.dirs)
-	w.out.dirs = append(w.out.dirs, Dir{Path: path, Project: project})
-	fd, err := unix.Openat(parent.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		w.out.dirs[idx].Unreadable = true
-		return
-	}
-	defer unix.Close(fd)
-	ents, err := w.readDir(fd)
-	if err != nil {
-		w.out.dirs[idx].Unreadable = true
-	}
-	var subdirs []string
+// classifyEntries sorts the entries of the directory open at fd into its
+// subdirectories and its transcripts (regular files; a symlink is never
+// followed), appending them to subdirs and files. It stats only the
+// transcripts and what getdents did not type; an entry that vanishes in
+// between is skipped.
+func classifyEntries(fd int, ents []entry, subdirs []string, files []File) ([]string, []File) {
 	for _, e := range ents {
 		typ := e.typ
 		var st unix.Stat_t
@@ -109,11 +77,34 @@ func (w *walker) walk(parent dirHandle, name, path, project string) {
 				continue
 			}
 			if st.Mode&unix.S_IFMT == unix.S_IFREG {
-				f := fileOf(e.name, &st)
-				f.Dir = idx
-				w.out.files = append(w.out.files, f)
+				files = append(files, fileOf(e.name, &st))
 			}
 		}
+	}
+	return subdirs, files
+}
+
+// walk lists the directory name in parent (at path), then its
+// subdirectories. Entries that vanish or cannot be read while it walks are
+// skipped; a directory that cannot be opened is listed as unreadable.
+func (w *walker) walk(parent dirHandle, name, path, project string) {
+	idx := len(w.out.dirs)
+	w.out.dirs = append(w.out.dirs, Dir{Path: path, Project: project})
+	fd, err := unix.Openat(parent.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		w.out.dirs[idx].Unreadable = true
+		return
+	}
+	defer unix.Close(fd)
+	ents, err := w.readDir(fd)
+	if err != nil {
+		w.out.dirs[idx].Unreadable = true
+	}
+	first := len(w.out.files)
+	var subdirs []string
+	subdirs, w.out.files = classifyEntries(fd, ents, subdirs, w.out.files)
+	for i := first; i < len(w.out.files); i++ {
+		w.out.files[i].Dir = idx
 	}
 	for _, sub := range subdirs {
 		w.walk(dirHandle{fd}, sub, path+string(filepath.Separator)+sub, project)
