@@ -300,8 +300,7 @@ func (s *secretService) withSession(ctx context.Context, what string, fn func(*s
 		}
 		// The kept session's program is gone, so nothing reached it, and
 		// there is nobody to tell: drop it and start over on a new one.
-		clear(sess.key)
-		sess.conn.Close()
+		sess.drop()
 		if sess, err = s.newSession(ctx, what); err != nil {
 			return err
 		}
@@ -352,12 +351,7 @@ func (s *secretService) takeSession(ctx context.Context, what string) (*ssSessio
 		}
 		s.mu.Lock()
 	}
-	sess := s.idle
-	s.idle = nil
-	if s.idleTimer != nil {
-		s.idleTimer.Stop()
-		s.idleTimer = nil
-	}
+	sess := s.takeIdleLocked()
 	s.mu.Unlock()
 	if sess != nil {
 		// Its calls go to its owner's unique name: whether the owner is
@@ -369,8 +363,7 @@ func (s *secretService) takeSession(ctx context.Context, what string) (*ssSessio
 		}
 		// No owner to address: nobody to tell (a call to the name could
 		// even start a new one), so only its key and connection go.
-		clear(sess.key)
-		sess.conn.Close()
+		sess.drop()
 	}
 	return s.newSession(ctx, what)
 }
@@ -395,17 +388,23 @@ func (s *secretService) newSession(ctx context.Context, what string) (*ssSession
 func (s *secretService) release() {
 	s.mu.Lock()
 	s.released = true
+	sess := s.takeIdleLocked()
+	s.mu.Unlock()
+	if sess != nil {
+		sess.drop()
+	}
+}
+
+// takeIdleLocked takes the kept session (nil when none) and stops its
+// timer. s.mu must be held.
+func (s *secretService) takeIdleLocked() *ssSessionConn {
 	sess := s.idle
 	s.idle = nil
 	if s.idleTimer != nil {
 		s.idleTimer.Stop()
 		s.idleTimer = nil
 	}
-	s.mu.Unlock()
-	if sess != nil {
-		clear(sess.key)
-		sess.conn.Close()
-	}
+	return sess
 }
 
 // keepSession leaves sess open for the next operation, for s.keep at most.
@@ -413,8 +412,7 @@ func (s *secretService) keepSession(sess *ssSessionConn) {
 	s.mu.Lock()
 	if s.released {
 		s.mu.Unlock()
-		clear(sess.key)
-		sess.conn.Close()
+		sess.drop()
 		return
 	}
 	if s.idle != nil || s.keep <= 0 {
@@ -519,6 +517,13 @@ func (sess *ssSessionConn) openDH(ctx context.Context, what string) error {
 	}
 	sess.path, sess.key, sess.algorithm = path, key, algorithmDH
 	return nil
+}
+
+// drop wipes the session key and closes the connection, without a round
+// trip: closing the connection ends the session in the keyring daemon.
+func (sess *ssSessionConn) drop() {
+	clear(sess.key)
+	sess.conn.Close()
 }
 
 // close ends the session (the provider would also drop it when the
