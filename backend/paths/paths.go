@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 const (
@@ -32,6 +33,20 @@ type Paths struct {
 
 // Env looks up an environment variable; os.LookupEnv in production, a map in tests.
 type Env func(key string) (string, bool)
+
+// EnvIn looks variables up in environ ("KEY=value" entries, as os.Environ
+// gives them); the last definition of a key wins, as in a process's
+// environment.
+func EnvIn(environ []string) Env {
+	return func(key string) (string, bool) {
+		for i := len(environ) - 1; i >= 0; i-- {
+			if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
+				return v, true
+			}
+		}
+		return "", false
+	}
+}
 
 // Resolve computes the paths for goos from the environment, honouring the
 // XDG base directory variables on Linux and the AIMONITOR_CONFIG /

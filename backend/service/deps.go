@@ -16,6 +16,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/egress"
 	"github.com/aimonitor/aimonitor/backend/keyring"
 	"github.com/aimonitor/aimonitor/backend/keyring/filekeyring"
+	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/programs"
 	"github.com/aimonitor/aimonitor/backend/userunit"
 )
@@ -104,7 +105,7 @@ func (s *Service) HasPrompt() bool { return s.prompt != nil }
 
 // busAddress is the session bus of s.environ, which need not be ours.
 func (s *Service) busAddress() string {
-	return dbusconn.SessionAddress(func(k string) string { v, _ := lookupIn(s.environ)(k); return v }, os.Getuid())
+	return dbusconn.SessionAddress(func(k string) string { v, _ := paths.EnvIn(s.environ)(k); return v }, os.Getuid())
 }
 
 // HTTPClient is the egress-checked client for the configured endpoints. An
@@ -138,11 +139,11 @@ func (s *Service) Anthropic() (*anthropic.Client, error) {
 // ClaudeCode is Claude Code's live slot as this service's environment
 // (HOME, CLAUDE_CONFIG_DIR) places it. kr is needed on macOS only.
 func (s *Service) ClaudeCode(kr keyring.Keyring) (*claudecode.Slot, error) {
-	env, err := claudecode.EnvFrom(lookupIn(s.environ), s.goos)
+	env, err := claudecode.EnvFrom(paths.EnvIn(s.environ), s.goos)
 	if err != nil {
 		return nil, err
 	}
-	if user, ok := lookupIn(s.environ)("USER"); ok && user != "" && env.GOOS == "darwin" {
+	if user, ok := paths.EnvIn(s.environ)("USER"); ok && user != "" && env.GOOS == "darwin" {
 		env.KeychainAccount = keyring.AccountFor(user)
 	}
 	return claudecode.New(claudecode.Options{Env: env, Keyring: kr, Log: s.Log})
@@ -174,7 +175,7 @@ func (s *Service) Accounts(ctx context.Context) (*accounts.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	user, _ := lookupIn(s.environ)("USER")
+	user, _ := paths.EnvIn(s.environ)("USER")
 	return accounts.New(accounts.Deps{
 		Store:          db,
 		Keyring:        kr,
@@ -196,7 +197,7 @@ func (s *Service) Accounts(ctx context.Context) (*accounts.Manager, error) {
 // in the data directory, so processes there must share the data directory
 // to exclude each other (docs/architecture.md).
 func (s *Service) accountsLockFile() string {
-	if run, _ := lookupIn(s.environ)("XDG_RUNTIME_DIR"); filepath.IsAbs(run) && s.goos != "darwin" {
+	if run, _ := paths.EnvIn(s.environ)("XDG_RUNTIME_DIR"); filepath.IsAbs(run) && s.goos != "darwin" {
 		return filepath.Join(run, "aimonitor", "accounts.lock")
 	}
 	return filepath.Join(s.Paths.DataDir, "accounts.lock")

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +76,7 @@ func New(o Options) (*Service, error) {
 	if o.GOOS == "" {
 		o.GOOS = runtime.GOOS
 	}
-	p, err := paths.Resolve(lookupIn(o.Environ), o.GOOS)
+	p, err := paths.Resolve(paths.EnvIn(o.Environ), o.GOOS)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +224,7 @@ func (s *Service) Autostart() (autostart.Entry, error) {
 
 // Getenv reads a variable from this service's environment.
 func (s *Service) Getenv(key string) string {
-	v, _ := lookupIn(s.environ)(key)
+	v, _ := paths.EnvIn(s.environ)(key)
 	return v
 }
 
@@ -277,15 +276,4 @@ func (s *Service) Close() error {
 		s.closeLog = nil
 	}
 	return err
-}
-
-func lookupIn(environ []string) paths.Env {
-	return func(key string) (string, bool) {
-		for i := len(environ) - 1; i >= 0; i-- {
-			if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-				return v, true
-			}
-		}
-		return "", false
-	}
 }

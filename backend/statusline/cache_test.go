@@ -10,13 +10,14 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/statusline/line"
 )
 
 func (w *world) cacheFile() string { return filepath.Join(filepath.Dir(w.dbFile()), line.CacheName) }
 
 func (w *world) inputs() line.Inputs {
-	in, err := line.Locate(lookupIn(w.environ), "linux")
+	in, err := line.Locate(paths.EnvIn(w.environ), "linux")
 	if err != nil {
 		w.t.Fatal(err)
 	}

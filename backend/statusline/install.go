@@ -43,7 +43,7 @@ type Installer struct {
 // NewInstaller edits the settings.json of the Claude Code that environ
 // points at (HOME, CLAUDE_CONFIG_DIR), naming this running binary.
 func NewInstaller(environ []string, goos string) (*Installer, error) {
-	env := lookupIn(environ)
+	env := paths.EnvIn(environ)
 	p, err := paths.Resolve(env, goos)
 	if err != nil {
 		return nil, err

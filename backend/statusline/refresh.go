@@ -14,6 +14,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/claudecode"
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/statusline/line"
 	"github.com/aimonitor/aimonitor/backend/store"
 )
@@ -50,7 +51,7 @@ type Refresher struct {
 // NewRefresher returns a Refresher for the status line cache of the
 // environment environ (the poller's own), read from db.
 func NewRefresher(db *store.Store, environ []string, goos string) (*Refresher, error) {
-	in, err := line.Locate(lookupIn(environ), goos)
+	in, err := line.Locate(paths.EnvIn(environ), goos)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aimonitor/aimonitor/backend/clock"
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/statusline/line"
 )
 
@@ -32,7 +33,7 @@ func (w *world) poller(clk *clock.Fake) *daemon.Publisher {
 // launcher is the launcher's fast path (cmd/aimonitor) at at: the line
 // and whether the cache answered.
 func (w *world) launcher(at time.Time) (string, bool) {
-	return line.FromCache(nil, lookupIn(w.environ), "linux", at, strings.NewReader(refreshSession))
+	return line.FromCache(nil, paths.EnvIn(w.environ), "linux", at, strings.NewReader(refreshSession))
 }
 
 // core is aimonitor-core's statusline at at reading the database (its

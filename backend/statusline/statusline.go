@@ -20,6 +20,7 @@ import (
 
 	"github.com/aimonitor/aimonitor/backend/config"
 	"github.com/aimonitor/aimonitor/backend/logging"
+	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/statusline/line"
 )
 
@@ -54,7 +55,7 @@ func Line(ctx context.Context, o Options) string {
 	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
 	defer cancel()
 	input := line.ReadInput(o.Stdin, o.StdinWait)
-	env := lookupIn(o.Environ)
+	env := paths.EnvIn(o.Environ)
 	noColor := line.NoColor(env, o.NoColor)
 	in, err := line.Locate(env, o.GOOS)
 	if err != nil {
@@ -105,15 +106,4 @@ func short(err error) string {
 		msg = string(r[:max-1]) + "…"
 	}
 	return "aimonitor: " + msg
-}
-
-func lookupIn(environ []string) func(string) (string, bool) {
-	return func(key string) (string, bool) {
-		for i := len(environ) - 1; i >= 0; i-- {
-			if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-				return v, true
-			}
-		}
-		return "", false
-	}
 }

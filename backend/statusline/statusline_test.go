@@ -13,6 +13,7 @@ import (
 	"zombiezen.com/go/sqlite/sqlitex"
 
 	"github.com/aimonitor/aimonitor/backend/daemon"
+	"github.com/aimonitor/aimonitor/backend/paths"
 	"github.com/aimonitor/aimonitor/backend/statusline/line"
 	"github.com/aimonitor/aimonitor/backend/store"
 	"github.com/aimonitor/aimonitor/backend/usage"
@@ -265,7 +266,7 @@ func TestFastPathPrintsCoresLine(t *testing.T) {
 				}
 				want := core()
 				stdin := strings.NewReader(tc.stdin)
-				got, ok := line.FromCache(mode.args, lookupIn(environ), "linux", now, stdin)
+				got, ok := line.FromCache(mode.args, paths.EnvIn(environ), "linux", now, stdin)
 				if tc.nocache {
 					if ok {
 						t.Fatalf("answered %q with nothing cached", got)
@@ -297,7 +298,7 @@ func TestFastPathPrintsCoresLine(t *testing.T) {
 func TestFastPathDeclines(t *testing.T) {
 	w := freshWorld(t)
 	w.line("")
-	env := lookupIn(w.environ)
+	env := paths.EnvIn(w.environ)
 	for _, args := range [][]string{{"--install"}, {"--uninstall"}, {"--help"}, {"-h"}, {"--debug"}, {"--no-color=false"}, {"extra"}, {"--no-color", "--install"}} {
 		stdin := strings.NewReader("{}")
 		if got, ok := line.FromCache(args, env, "linux", now, stdin); ok || stdin.Len() != 2 {

@@ -47,7 +47,7 @@ func Fast(args []string, e FastEnv) (handled bool, err error) {
 			return false, nil
 		}
 	}
-	p, err := paths.Resolve(lookupIn(e.Environ), e.GOOS)
+	p, err := paths.Resolve(paths.EnvIn(e.Environ), e.GOOS)
 	if err != nil {
 		return false, nil
 	}
@@ -175,17 +175,4 @@ func parseArgs(args []string) (fastCmd, bool) {
 		return c, false
 	}
 	return c, true
-}
-
-// lookupIn reads a variable from environ as the command line's service
-// does: the last definition wins.
-func lookupIn(environ []string) paths.Env {
-	return func(key string) (string, bool) {
-		for i := len(environ) - 1; i >= 0; i-- {
-			if k, v, ok := strings.Cut(environ[i], "="); ok && k == key {
-				return v, true
-			}
-		}
-		return "", false
-	}
 }
