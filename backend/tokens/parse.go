@@ -6,22 +6,13 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/aimonitor/aimonitor/backend/tokens/warm"
 )
 
-// Usage is the token counts of one API response.
-type Usage struct {
-	Input         int64 // input_tokens
-	Output        int64 // output_tokens
-	CacheCreation int64 // cache_creation_input_tokens (5-minute and 1-hour writes together)
-	CacheCreate1h int64 // the 1-hour part of CacheCreation, billed at a higher rate
-	CacheRead     int64 // cache_read_input_tokens
-}
-
-// Total is every token of the response, the measure two copies are compared by.
-func (u Usage) Total() int64 { return u.Input + u.Output + u.CacheCreation + u.CacheRead }
-
-// Prompt is the tokens sent to the model (what long-context pricing looks at).
-func (u Usage) Prompt() int64 { return u.Input + u.CacheCreation + u.CacheRead }
+// Usage is the token counts of one API response (its Total is the measure
+// two copies of a response are compared by).
+type Usage = warm.Usage
 
 // Entry is one usage fact read from a transcript line.
 type Entry struct {

@@ -43,5 +43,5 @@ func LookupPrice(model string) (ModelPrice, bool) { return warm.LookupPrice(mode
 // costOf prices usage of one model in one class; ok is false when the model
 // is not in the table (recorded costs are always priced).
 func costOf(model string, class int, u Usage, recorded float64) (float64, bool) {
-	return warm.CostOf(model, class, warm.Usage(u), recorded)
+	return warm.CostOf(model, class, u, recorded)
 }

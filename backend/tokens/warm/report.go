@@ -40,6 +40,9 @@ type Usage struct {
 // Total is every token of the usage.
 func (u Usage) Total() int64 { return u.Input + u.Output + u.CacheCreation + u.CacheRead }
 
+// Prompt is the tokens sent to the model (what long-context pricing looks at).
+func (u Usage) Prompt() int64 { return u.Input + u.CacheCreation + u.CacheRead }
+
 // Add adds o to u.
 func (u *Usage) Add(o Usage) {
 	u.Input += o.Input
